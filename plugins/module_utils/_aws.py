@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to wandb_local.server
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Shared AWS client helper for this collection's aws_* modules (private).
+
+- `aws_argument_spec(...)`: the connection options every aws_* module takes (region, endpoint_url,
+  profile, optional explicit keys with no_log).
+- `AWSHelper(module)`: boto3 clients from the usual credential chain, with botocore's standard retry
+  mode plus `call()`, a bounded retry for throttling and S3's "conflicting operation" errors.
+- `fail_aws(module, exc, msg)`: fail_json with the AWS error code and a sentence saying what to fix.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+BOTO3_IMPORT_ERROR = None
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, EndpointConnectionError
+    HAS_BOTO3 = True
+except ImportError:  # pragma: no cover - exercised only without boto3
+    HAS_BOTO3 = False
+    BOTO3_IMPORT_ERROR = traceback.format_exc()
+    BotoCoreError = ClientError = NoCredentialsError = EndpointConnectionError = Exception
+
+# Codes worth retrying with backoff (throttling and transient conflicts).
+RETRY_CODES = frozenset([
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled", "RequestLimitExceeded",
+    "SlowDown", "TooManyRequestsException", "RequestThrottledException", "OperationAborted",
+    "ServiceUnavailable", "InternalError",
+])
+
+# What to fix, per AWS error code.
+HINTS = {
+    "AccessDenied": "the credentials Ansible uses (profile, environment, instance role) are not allowed to do this; "
+                    "grant the missing permission to that identity or use other credentials",
+    "AccessDeniedException": "the credentials Ansible uses are not allowed to do this; grant the missing "
+                             "permission to that identity or use other credentials",
+    "AllAccessDisabled": "all access to this bucket is disabled; ask AWS support or choose another bucket",
+    "BucketAlreadyExists": "the bucket name is taken by another AWS account (S3 bucket names are global); "
+                           "choose another storage_bucket",
+    "NoSuchBucket": "the bucket does not exist; check storage_bucket (and that the bucket step ran first)",
+    "PermanentRedirect": "the bucket is in another region; set storage_aws_region to the bucket's region",
+    "AuthorizationHeaderMalformed": "the bucket is in another region; set storage_aws_region to the bucket's "
+                                    "region",
+    "IllegalLocationConstraintException": "the bucket exists in another region or the region is invalid; set "
+                                          "storage_aws_region to the bucket's region",
+    "AWS.SimpleQueueService.NonExistentQueue": "the queue does not exist in this region; check storage_queue and "
+                                               "storage_aws_region (a queue lives in one region only)",
+    "QueueDoesNotExist": "the queue does not exist in this region; check storage_queue and storage_aws_region",
+    "AWS.SimpleQueueService.QueueDeletedRecently": "a queue with this name was deleted less than 60 seconds ago; "
+                                                   "wait a minute and run again",
+    "QueueAlreadyExists": "a queue with this name exists with different attributes; adopt it or choose another "
+                          "storage_queue",
+    "InvalidClientTokenId": "the access key is not valid; check the credentials (profile or environment)",
+    "InvalidAccessKeyId": "the access key does not exist; check the credentials (profile or environment)",
+    "SignatureDoesNotMatch": "the secret key does not match the access key; check the credentials",
+    "UnrecognizedClientException": "the security token is invalid; check the credentials",
+    "ExpiredToken": "the session credentials expired; refresh them (aws sso login / new session token)",
+    "ExpiredTokenException": "the session credentials expired; refresh them",
+    "NotFoundException": "the KMS key does not exist in this region; check storage_encryption_key and "
+                         "storage_aws_region",
+    "KMS.NotFoundException": "the KMS key does not exist in this region; check storage_encryption_key",
+    "NoSuchEntity": "the IAM role does not exist; check storage_aws_iam_role_name",
+    "MalformedPolicyDocument": "the policy document was refused; check the action list "
+                               "(storage_aws_queue_policy_actions)",
+}
+
+
+def aws_argument_spec(**extra):
+    """Connection options shared by all aws_* modules, merged with the module's own options."""
+    spec = dict(
+        region=dict(type="str", aliases=["aws_region"]),
+        endpoint_url=dict(type="str", aliases=["aws_endpoint_url"]),
+        profile=dict(type="str", aliases=["aws_profile"]),
+        access_key=dict(type="str", aliases=["aws_access_key_id"], no_log=False),
+        secret_key=dict(type="str", aliases=["aws_secret_access_key"], no_log=True),
+        session_token=dict(type="str", aliases=["aws_session_token"], no_log=True),
+    )
+    spec.update(extra)
+    return spec
+
+
+def error_code(exc):
+    """The AWS error code of a botocore ClientError ('' for other exceptions)."""
+    response = getattr(exc, "response", None) or {}
+    err = response.get("Error") or {}
+    # SQS answers with the legacy query code (AWS.SimpleQueueService.*) in Code; keep it, it is the more specific.
+    return str(err.get("Code") or "")
+
+
+def error_message(exc):
+    response = getattr(exc, "response", None) or {}
+    return (response.get("Error") or {}).get("Message") or str(exc)
+
+
+def http_status(exc):
+    response = getattr(exc, "response", None) or {}
+    return (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+
+
+def hint_for(exc):
+    """A sentence saying what to fix for a known error, or ''."""
+    if HAS_BOTO3 and isinstance(exc, NoCredentialsError):
+        return ("no AWS credentials found; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile "
+                "(storage_aws_profile) or give the controller an instance role")
+    if HAS_BOTO3 and isinstance(exc, EndpointConnectionError):
+        return "the endpoint cannot be reached; check storage_aws_endpoint_url and storage_aws_region"
+    code = error_code(exc)
+    if code in HINTS:
+        return HINTS[code]
+    message = error_message(exc)
+    if code == "InvalidArgument" and "validate the following destination" in message:
+        return ("S3 could not validate the queue; the queue access policy must allow the bucket to "
+                "sqs:SendMessage (aws_queue_policy runs first) and the queue must be in the bucket's region")
+    if code == "InvalidArgument" and "overlap" in message.lower():
+        return ("an existing notification of the bucket (not managed here) already sends the same events for "
+                "an overlapping prefix/suffix elsewhere; narrow it or remove it")
+    if code in ("403", "Forbidden"):
+        return ("access denied; the bucket may be owned by another AWS account (choose another storage_bucket) "
+                "or the credentials lack s3:ListBucket on it")
+    if code in ("301", "400") and http_status(exc) in (301, 400):
+        return "the bucket is probably in another region; set storage_aws_region to the bucket's region"
+    return ""
+
+
+def fail_aws(module, exc, msg, **kwargs):
+    """fail_json with `msg`, the AWS error code/message, and what to fix."""
+    code = error_code(exc)
+    parts = [msg]
+    if code:
+        parts.append("AWS error %s: %s" % (code, error_message(exc)))
+    else:
+        parts.append(str(exc))
+    hint = hint_for(exc)
+    if hint:
+        parts.append("To fix: %s." % hint)
+    result = dict(msg=" ".join(p.rstrip(".") + "." for p in parts), error_code=code or None)
+    if hint:
+        result["hint"] = hint
+    result.update(kwargs)
+    module.fail_json(**result)
+
+
+def is_boto_error(exc):
+    return HAS_BOTO3 and isinstance(exc, (ClientError, BotoCoreError))
+
+
+class AWSHelper(object):
+    """boto3 clients for one module run, built from the module's connection options."""
+
+    def __init__(self, module, max_attempts=6, base_delay=0.5):
+        self.module = module
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        if not HAS_BOTO3:
+            module.fail_json(msg=missing_required_lib("boto3"), exception=BOTO3_IMPORT_ERROR)
+        params = module.params
+        self.endpoint_url = params.get("endpoint_url") or None
+        try:
+            self.session = boto3.session.Session(
+                profile_name=params.get("profile") or None,
+                aws_access_key_id=params.get("access_key") or None,
+                aws_secret_access_key=params.get("secret_key") or None,
+                aws_session_token=params.get("session_token") or None,
+                region_name=params.get("region") or None,
+            )
+        except BotoCoreError as exc:
+            fail_aws(module, exc, "Cannot start an AWS session (check storage_aws_profile)")
+        self.region = self.session.region_name or "us-east-1"
+        self._clients = {}
+
+    def client(self, service):
+        if service not in self._clients:
+            config = Config(retries={"max_attempts": self.max_attempts, "mode": "standard"},
+                            user_agent_extra="wandb_local.server")
+            if service == "s3" and self.endpoint_url:
+                # Emulators and S3-compatible stores answer on one host: address buckets by path.
+                config = config.merge(Config(s3={"addressing_style": "path"}))
+            self._clients[service] = self.session.client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url, config=config)
+        return self._clients[service]
+
+    def call(self, service, operation, **kwargs):
+        """Call `client(service).<operation>(**kwargs)`, retrying throttling/conflicts with bounded backoff."""
+        method = getattr(self.client(service), operation)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return method(**kwargs)
+            except ClientError as exc:
+                if error_code(exc) not in RETRY_CODES or attempt >= self.max_attempts:
+                    raise
+                time.sleep(min(self.base_delay * (2 ** (attempt - 1)), 8.0))
+
+    def queue_url(self, name_or_url):
+        """URL of a queue given its name or URL (None when it does not exist)."""
+        if name_or_url.startswith(("https://", "http://")):
+            return name_or_url
+        try:
+            return self.call("sqs", "get_queue_url", QueueName=name_or_url)["QueueUrl"]
+        except ClientError as exc:
+            if error_code(exc) in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+                return None
+            raise
+
+
+def strip_metadata(response):
+    """A boto3 response without ResponseMetadata."""
+    return dict((k, v) for k, v in (response or {}).items() if k != "ResponseMetadata")
+
+
+def arn_partition(region):
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def bucket_arn(bucket, region="us-east-1"):
+    return "arn:%s:s3:::%s" % (arn_partition(region), bucket)

@@ -1,0 +1,148 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to wandb_local.server
+# Apache License 2.0 (see LICENSE)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: admin_check
+short_description: Prove that a W&B server accepts an admin API key
+version_added: 0.1.0
+author: wandb_local.server maintainers (!UNKNOWN)
+description:
+  - "Sends the GraphQL C(viewer) query to C(POST <base_url>/graphql) with C(Authorization: Basic base64(api:<key>)),
+    the way C(wandb login) verifies a key (wandb/wandb core/internal/wbapi/authhandler.go); the key is accepted only
+    when C(viewer) is not null."
+  - Optionally waits for C(GET /ready) first and reads C(serverInfo).
+  - HTTP 401 and 403 fail at once with a clear message; connection refused and 5xx are retried with bounded
+    exponential backoff.
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Returns no diff.
+options:
+  base_url:
+    description: URL of the server as reached from the managed node.
+    type: str
+    default: http://127.0.0.1:8080
+  api_key:
+    description: The admin API key. One of O(api_key) and O(api_key_file) is required.
+    type: str
+  api_key_file:
+    description: File holding the admin API key (the C(wandb_server) role keeps it at C(/etc/wandb-local/admin-api-key)).
+    type: path
+  require_admin:
+    description: Fail when the server reports the viewer is not an admin (only when the server reports C(admin)).
+    type: bool
+    default: true
+  wait_ready:
+    description: Seconds to wait for C(/ready) before the query; V(0) does not wait.
+    type: int
+    default: 0
+  validate_certs:
+    description: Verify TLS certificates. Only turn off for tests.
+    type: bool
+    default: true
+  ca_path:
+    description: CA bundle for a server with a private CA.
+    type: path
+  timeout:
+    description: Seconds for one HTTP request.
+    type: float
+    default: 10
+  retries:
+    description: Retries of a request that failed transiently (connection refused, 5xx).
+    type: int
+    default: 5
+seealso:
+  - module: wandb_local.server.settings
+"""
+
+EXAMPLES = r"""
+- name: The admin key works
+  wandb_local.server.admin_check:
+    base_url: https://wandb.example.com
+    api_key_file: /etc/wandb-local/admin-api-key
+    wait_ready: 300
+"""
+
+RETURN = r"""
+viewer:
+  description: The key's user as the server reports it (id, username, email, admin when available).
+  returned: success
+  type: dict
+  sample: {id: VXNlcjox, username: admin, email: admin@example.com, admin: true}
+server_info:
+  description: C(serverInfo) of the server; empty when the server does not offer it.
+  returned: success
+  type: dict
+attempts:
+  description: HTTP requests made (retries included).
+  returned: always
+  type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api import (
+    WandbApi,
+    WandbApiError,
+    WandbAuthError,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            base_url=dict(type="str", default="http://127.0.0.1:8080"),
+            api_key=dict(type="str", no_log=True),
+            api_key_file=dict(type="path"),
+            require_admin=dict(type="bool", default=True),
+            wait_ready=dict(type="int", default=0),
+            validate_certs=dict(type="bool", default=True),
+            ca_path=dict(type="path"),
+            timeout=dict(type="float", default=10),
+            retries=dict(type="int", default=5),
+        ),
+        required_one_of=[("api_key", "api_key_file")],
+        mutually_exclusive=[("api_key", "api_key_file")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    key = p["api_key"]
+    if not key:
+        try:
+            with open(p["api_key_file"], "r", encoding="utf-8") as handle:
+                key = handle.read().strip()
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="cannot read api_key_file %s: %s" % (p["api_key_file"], exc))
+        if not key:
+            module.fail_json(msg="api_key_file %s is empty" % p["api_key_file"])
+        module.no_log_values.add(key)
+    try:
+        client = WandbApi(p["base_url"], api_key=key, validate_certs=p["validate_certs"], ca_path=p["ca_path"],
+                          timeout=p["timeout"], retries=p["retries"],
+                          deadline=max(p["timeout"] * (p["retries"] + 1), 30))
+    except WandbApiError as exc:
+        module.fail_json(msg=str(exc), attempts=0)
+    try:
+        if p["wait_ready"] > 0:
+            client.wait_ready(p["wait_ready"])
+        viewer = client.viewer()
+        server_info = client.server_info()
+    except WandbAuthError as exc:
+        module.fail_json(msg="the admin API key was refused: %s" % exc, status=exc.status, attempts=client.attempts)
+    except WandbApiError as exc:
+        module.fail_json(msg=str(exc), status=exc.status, attempts=client.attempts)
+    if p["require_admin"] and viewer.get("admin") is False:
+        module.fail_json(msg="the key belongs to %s, who is not an admin; use the GLOBAL_ADMIN_API_KEY of the server"
+                         % viewer.get("username"), attempts=client.attempts)
+    module.exit_json(changed=False, viewer=viewer, server_info=server_info, attempts=client.attempts)
+
+
+if __name__ == "__main__":
+    main()

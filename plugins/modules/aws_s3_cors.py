@@ -1,0 +1,226 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to wandb_local.server
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: aws_s3_cors
+short_description: Allow the W&B server's origins to GET and PUT objects of an S3 bucket (CORS rule)
+version_added: 0.1.0
+description:
+  - Adds (or replaces) one CORS rule, identified by O(id), in the bucket's CORS configuration, with allowed
+    origins O(origins), methods O(methods) (GET and PUT), headers O(headers) (all).
+  - CORS rules with another id (or none) are kept. Origins are normalised (scheme and host, lowercase, no
+    trailing slash) so the same HOST spelled differently does not cause changes.
+author:
+  - wandb_local.server maintainers (!UNKNOWN)
+requirements:
+  - boto3
+options:
+  bucket:
+    description:
+      - Name of the bucket.
+    type: str
+    required: true
+  origins:
+    description:
+      - Origins allowed, for example C(https://wandb.example.com) (the server's HOST). Required when
+        O(state=present).
+    type: list
+    elements: str
+  methods:
+    description:
+      - HTTP methods allowed.
+    type: list
+    elements: str
+    default: [GET, PUT]
+  headers:
+    description:
+      - Request headers allowed in a preflight.
+    type: list
+    elements: str
+    default: ['*']
+  expose_headers:
+    description:
+      - Response headers the browser may read.
+    type: list
+    elements: str
+    default: []
+  max_age:
+    description:
+      - Seconds a browser may cache the preflight answer. Omit for the browser's default.
+    type: int
+  id:
+    description:
+      - Id of the CORS rule this module owns.
+    type: str
+    default: wandb-local
+  state:
+    description:
+      - C(present) adds or updates the rule, C(absent) removes only it.
+    type: str
+    choices: [present, absent]
+    default: present
+  region:
+    description:
+      - AWS region of the resources. Defaults to the region of the boto3 credential chain, then C(us-east-1).
+    type: str
+    aliases: [aws_region]
+  endpoint_url:
+    description:
+      - Endpoint URL for S3-compatible stores or emulators (for example moto). Omit for AWS.
+    type: str
+    aliases: [aws_endpoint_url]
+  profile:
+    description:
+      - Named profile of the shared AWS config and credentials files. Omit to use the usual boto3 credential chain.
+    type: str
+    aliases: [aws_profile]
+  access_key:
+    description:
+      - AWS access key id. Omit to use the usual boto3 credential chain (environment, profile, instance role).
+    type: str
+    aliases: [aws_access_key_id]
+  secret_key:
+    description:
+      - AWS secret access key. Never logged. Omit to use the usual boto3 credential chain.
+    type: str
+    aliases: [aws_secret_access_key]
+  session_token:
+    description:
+      - AWS session token for temporary credentials. Never logged.
+    type: str
+    aliases: [aws_session_token]
+notes:
+  - Supports check mode and diff mode (before/after of the bucket's CORS rules).
+"""
+
+EXAMPLES = r"""
+- name: Browser uploads from the W&B server
+  wandb_local.server.aws_s3_cors:
+    bucket: acme-wandb-files
+    origins: [https://wandb.example.com]
+"""
+
+RETURN = r"""
+cors_rules:
+  description: The bucket's CORS rules after the run (predicted in check mode).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - ID: wandb-local
+      AllowedOrigins: [https://wandb.example.com]
+      AllowedMethods: [GET, PUT]
+      AllowedHeaders: ['*']
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
+    AWSHelper,
+    aws_argument_spec,
+    error_code,
+    fail_aws,
+    is_boto_error,
+)
+from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
+    bucket_name_error,
+    cors_rule,
+    make_diff,
+    merge_by_id,
+    s3_bucket_name_problems,
+    same,
+)
+
+_LIST_KEYS = ("AllowedOrigins", "AllowedMethods", "AllowedHeaders", "ExposeHeaders")
+
+
+def normalize_rule(rule):
+    out = {}
+    for key, value in rule.items():
+        if key in _LIST_KEYS:
+            if value:
+                out[key] = sorted(value)
+        elif value is not None:
+            out[key] = value
+    return out
+
+
+def s3_rule(rule_id, neutral, expose_headers):
+    rule = {
+        "ID": rule_id,
+        "AllowedOrigins": neutral["origins"],
+        "AllowedMethods": neutral["methods"],
+        "AllowedHeaders": neutral["headers"],
+    }
+    if expose_headers:
+        rule["ExposeHeaders"] = sorted(set(expose_headers))
+    if neutral["max_age_seconds"] is not None:
+        rule["MaxAgeSeconds"] = neutral["max_age_seconds"]
+    return rule
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=aws_argument_spec(
+            bucket=dict(type="str", required=True),
+            origins=dict(type="list", elements="str"),
+            methods=dict(type="list", elements="str", default=["GET", "PUT"]),
+            headers=dict(type="list", elements="str", default=["*"]),
+            expose_headers=dict(type="list", elements="str", default=[]),
+            max_age=dict(type="int"),
+            id=dict(type="str", default="wandb-local"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        required_if=[("state", "present", ["origins"])],
+        supports_check_mode=True,
+    )
+    params = module.params
+    bucket = params["bucket"]
+    problems = s3_bucket_name_problems(bucket)
+    if problems:
+        module.fail_json(msg=bucket_name_error("S3 bucket", bucket, problems))
+    ours = None
+    if params["state"] == "present":
+        try:
+            neutral = cors_rule(params["origins"], params["methods"], params["headers"], params["max_age"])
+        except ValueError as exc:
+            module.fail_json(msg="Invalid CORS origins (storage_cors_origins): %s." % exc)
+        ours = s3_rule(params["id"], neutral, params["expose_headers"])
+
+    aws = AWSHelper(module)
+    try:
+        try:
+            current = aws.call("s3", "get_bucket_cors", Bucket=bucket).get("CORSRules") or []
+        except Exception as exc:  # pylint: disable=broad-except
+            code = error_code(exc)
+            if code == "NoSuchCORSConfiguration" or (module.check_mode and code == "NoSuchBucket"):
+                current = []
+            else:
+                raise
+        current = [normalize_rule(r) for r in current]
+        wanted = merge_by_id(current, ours, lambda r: r.get("ID"), params["id"])
+        changed = not same(current, wanted)
+        if changed and not module.check_mode:
+            if wanted:
+                aws.call("s3", "put_bucket_cors", Bucket=bucket, CORSConfiguration={"CORSRules": wanted})
+            else:
+                aws.call("s3", "delete_bucket_cors", Bucket=bucket)
+    except Exception as exc:  # pylint: disable=broad-except
+        if not is_boto_error(exc):
+            raise
+        fail_aws(module, exc, "Cannot set the CORS rules of the bucket '%s'" % bucket)
+
+    result = {"changed": changed, "cors_rules": wanted}
+    if module._diff:
+        result["diff"] = make_diff({"CORSRules": current} if current else None,
+                                   {"CORSRules": wanted} if wanted else None,
+                                   header="CORS of s3://%s" % bucket)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to wandb_local.server
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: aws_sqs_queue
+short_description: Create or adopt the SQS standard queue that receives W&B bucket events
+version_added: 0.1.0
+description:
+  - Creates an SQS standard queue when none with that name exists in the region, or adopts the existing one.
+  - Returns the queue's URL and ARN for the queue access policy and the bucket notification.
+  - Does not change the attributes or the access policy of an adopted queue (see M(wandb_local.server.aws_queue_policy)).
+author:
+  - wandb_local.server maintainers (!UNKNOWN)
+requirements:
+  - boto3
+options:
+  name:
+    description:
+      - Queue name, 1 to 80 letters, digits, hyphens and underscores (standard queue, no C(.fifo)).
+    type: str
+    required: true
+    aliases: [queue]
+  region:
+    description:
+      - AWS region of the resources. Defaults to the region of the boto3 credential chain, then C(us-east-1).
+    type: str
+    aliases: [aws_region]
+  endpoint_url:
+    description:
+      - Endpoint URL for S3-compatible stores or emulators (for example moto). Omit for AWS.
+    type: str
+    aliases: [aws_endpoint_url]
+  profile:
+    description:
+      - Named profile of the shared AWS config and credentials files. Omit to use the usual boto3 credential chain.
+    type: str
+    aliases: [aws_profile]
+  access_key:
+    description:
+      - AWS access key id. Omit to use the usual boto3 credential chain (environment, profile, instance role).
+    type: str
+    aliases: [aws_access_key_id]
+  secret_key:
+    description:
+      - AWS secret access key. Never logged. Omit to use the usual boto3 credential chain.
+    type: str
+    aliases: [aws_secret_access_key]
+  session_token:
+    description:
+      - AWS session token for temporary credentials. Never logged.
+    type: str
+    aliases: [aws_session_token]
+notes:
+  - Supports check mode and diff mode.
+"""
+
+EXAMPLES = r"""
+- name: Queue for the bucket's object-creation events
+  wandb_local.server.aws_sqs_queue:
+    name: acme-wandb-files
+    region: eu-west-1
+  register: queue
+"""
+
+RETURN = r"""
+queue:
+  description: The queue. In check mode, for a queue still to be created, C(url) is null and C(arn) is predicted.
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: Queue name.
+      type: str
+      sample: acme-wandb-files
+    url:
+      description: Queue URL.
+      type: str
+      sample: https://sqs.eu-west-1.amazonaws.com/123456789012/acme-wandb-files
+    arn:
+      description: Queue ARN.
+      type: str
+      sample: arn:aws:sqs:eu-west-1:123456789012:acme-wandb-files
+    region:
+      description: Region of the queue.
+      type: str
+      sample: eu-west-1
+created:
+  description: Whether the queue was (or would be) created by this run.
+  returned: success
+  type: bool
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
+    AWSHelper,
+    arn_partition,
+    aws_argument_spec,
+    fail_aws,
+    is_boto_error,
+)
+from ansible_collections.wandb_local.server.plugins.module_utils._storage import make_diff
+
+QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=aws_argument_spec(
+            name=dict(type="str", required=True, aliases=["queue"]),
+        ),
+        supports_check_mode=True,
+    )
+    name = module.params["name"]
+    if not QUEUE_NAME.match(name):
+        module.fail_json(msg="Invalid SQS queue name '%s': use 1 to 80 letters, digits, hyphens and underscores "
+                             "(a standard queue, no .fifo). Fix storage_queue." % name)
+    aws = AWSHelper(module)
+    arn = None
+    try:
+        url = aws.queue_url(name)
+        created = url is None
+        if created and not module.check_mode:
+            url = aws.call("sqs", "create_queue", QueueName=name)["QueueUrl"]
+        if url:
+            arn = aws.call("sqs", "get_queue_attributes", QueueUrl=url,
+                           AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        else:
+            account = aws.call("sts", "get_caller_identity")["Account"]
+            arn = "arn:%s:sqs:%s:%s:%s" % (arn_partition(aws.region), aws.region, account, name)
+    except Exception as exc:  # pylint: disable=broad-except
+        if not is_boto_error(exc):
+            raise
+        fail_aws(module, exc, "Cannot create or read the SQS queue '%s' in %s" % (name, aws.region))
+
+    result = {
+        "changed": created,
+        "created": created,
+        "queue": {"name": name, "url": url, "arn": arn, "region": aws.region},
+    }
+    if module._diff:
+        before = None if created else {"name": name, "region": aws.region}
+        result["diff"] = make_diff(before, {"name": name, "region": aws.region}, header="sqs://%s" % name)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) wandb_local.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: azure_blob_cors
+short_description: Set the CORS rules of an Azure storage account's Blob service
+version_added: 0.1.0
+description:
+  - Makes the Blob service's CORS rules exactly one rule for the W&B server, by default methods V(GET) and V(PUT)
+    from O(origins), all request headers allowed and all response headers exposed (what the W&B documentation
+    asks for, so browsers can upload and download files with pre-signed URLs).
+  - Reads the Blob service properties first and writes only when the rules differ (order-insensitive).
+    Only the C(Cors) element is sent, so logging, metrics and other service properties stay as they are.
+  - The rule set is exclusive, other CORS rules of the Blob service are replaced.
+  - Uses the Blob service REST API with Shared Key authorization, so the same requests work against Azure and
+    against the Azurite emulator (set O(blob_endpoint)).
+author:
+  - wandb_local.server contributors (!UNKNOWN)
+options:
+  account_name:
+    description: Storage account name.
+    type: str
+    required: true
+  account_key:
+    description: A key of the storage account (key1 or key2).
+    type: str
+    required: true
+  blob_endpoint:
+    description:
+      - Blob service endpoint. Default V(https://<account_name>.blob.core.windows.net).
+      - For Azurite use the path-style URL, e.g. V(http://127.0.0.1:10000/devstoreaccount1).
+    type: str
+  origins:
+    description:
+      - Allowed origins, each V(*) or V(scheme://host[:port]) (the W&B server's address). At most 64.
+      - An empty list removes every CORS rule.
+    type: list
+    elements: str
+    required: true
+  methods:
+    description: Allowed HTTP methods.
+    type: list
+    elements: str
+    default: [GET, PUT]
+  allowed_headers:
+    description: Request headers allowed in cross-origin requests.
+    type: list
+    elements: str
+    default: ['*']
+  exposed_headers:
+    description: Response headers exposed to the browser.
+    type: list
+    elements: str
+    default: ['*']
+  max_age:
+    description: Seconds a browser may cache the preflight answer.
+    type: int
+    default: 3600
+  timeout:
+    description: Timeout of each HTTP request, in seconds.
+    type: int
+    default: 60
+requirements:
+  - requests
+"""
+
+EXAMPLES = r"""
+- name: Let the W&B web app upload and download files
+  wandb_local.server.azure_blob_cors:
+    account_name: wandbfiles
+    account_key: "{{ storage_key }}"
+    origins: [https://wandb.example.com]
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+rules:
+  description: The Blob service CORS rules after the run (normalized, sorted values).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - origins: [https://wandb.example.com]
+      methods: [GET, PUT]
+      allowed_headers: ['*']
+      exposed_headers: ['*']
+      max_age: 3600
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wandb_local.server.plugins.module_utils._azure import (
+    SharedKeyClient,
+    StorageError,
+    cors_origin,
+    data_argument_spec,
+    default_endpoint,
+    first_error,
+    get_blob_cors,
+    normalize_cors_rule,
+    require_libs,
+    set_blob_cors,
+    validate_account_key,
+    validate_account_name,
+    validate_endpoint,
+)
+
+METHODS = ("DELETE", "GET", "HEAD", "MERGE", "POST", "OPTIONS", "PUT", "PATCH")
+
+
+def main():
+    spec = data_argument_spec("blob")
+    spec.update(
+        origins=dict(type="list", elements="str", required=True),
+        methods=dict(type="list", elements="str", default=["GET", "PUT"]),
+        allowed_headers=dict(type="list", elements="str", default=["*"]),
+        exposed_headers=dict(type="list", elements="str", default=["*"]),
+        max_age=dict(type="int", default=3600),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    endpoint = p["blob_endpoint"] or default_endpoint(p["account_name"] or "", "blob")
+    checked = [cors_origin(o.strip().rstrip("/")) for o in p["origins"]]
+    origins = [origin for origin, dummy in checked]
+    bad_methods = [m for m in p["methods"] if m.upper() not in METHODS]
+    error = first_error(
+        validate_account_name(p["account_name"]),
+        validate_account_key(p["account_key"]),
+        validate_endpoint(endpoint, "blob_endpoint"),
+        first_error(*[error for dummy, error in checked]),
+        "origins: Azure allows at most 64 origins in a CORS rule" if len(origins) > 64 else None,
+        "methods: %s not allowed; choose from %s" % (", ".join(bad_methods), ", ".join(METHODS))
+        if bad_methods else None,
+        "methods must not be empty" if origins and not p["methods"] else None,
+        "max_age must be between 0 and 2147483647" if not 0 <= p["max_age"] <= 2147483647 else None,
+    )
+    if error:
+        module.fail_json(msg=error)
+    require_libs(module)
+
+    wanted = []
+    if origins:
+        wanted = [normalize_cors_rule(dict(origins=origins, methods=p["methods"],
+                                           allowed_headers=p["allowed_headers"],
+                                           exposed_headers=p["exposed_headers"], max_age=p["max_age"]))]
+    client = SharedKeyClient(p["account_name"], p["account_key"], endpoint, timeout=p["timeout"])
+    try:
+        current = get_blob_cors(client)
+        changed = sorted(current, key=repr) != sorted(wanted, key=repr)
+        if changed and not module.check_mode:
+            set_blob_cors(client, wanted)
+    except StorageError as exc:
+        module.fail_json(msg="blob service CORS at %s: %s. Check account_name, account_key and blob_endpoint."
+                         % (endpoint, exc))
+
+    result = dict(changed=changed, rules=wanted)
+    if module._diff:
+        result["diff"] = {"before": {"rules": current}, "after": {"rules": wanted}}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

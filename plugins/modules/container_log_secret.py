@@ -1,0 +1,180 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to wandb_local.server
+# Apache License 2.0 (see LICENSE)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: container_log_secret
+short_description: Copy a secret a container prints to its log into a 0600 file, never into the play output
+version_added: 0.1.0
+author: wandb_local.server maintainers (!UNKNOWN)
+description:
+  - Reads a container's log (stdout and stderr) through the Docker API, finds a value with a regular expression and
+    writes it to O(dest) with mode 0600. The value is never returned, logged or shown in a diff; only the file's path
+    is returned.
+  - Made for the temporary password a W&B server prints when started with C(LOCAL_RESTORE=true) (see
+    C(playbooks/restore_access.yml)).
+  - Waits up to O(wait_timeout) seconds for the value to appear.
+attributes:
+  check_mode:
+    support: full
+    description: Finds the value and reports whether the file would change; writes nothing.
+  diff_mode:
+    support: none
+    description: Never shows the value, so no diff is returned.
+options:
+  container_name:
+    description: Name or id of the container.
+    type: str
+    required: true
+  pattern:
+    description:
+      - Python regular expression. The value is its group named C(secret), else its first group, else the whole
+        match. The last match in the log wins unless O(occurrence=first).
+    type: str
+    required: true
+  dest:
+    description: File to write the value to (mode 0600, created atomically). Its directory must exist.
+    type: path
+    required: true
+  occurrence:
+    description: Which match to take when the log has several.
+    type: str
+    choices: [first, last]
+    default: last
+  since_start:
+    description: Only read the log written since the container last started (not lines of earlier runs).
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for a match; V(0) reads the log once.
+    type: int
+    default: 120
+  docker_host:
+    description: Docker daemon URL. Default C(DOCKER_HOST) or the local socket.
+    type: str
+requirements:
+  - docker (Python Docker SDK) >= 5.0
+"""
+
+EXAMPLES = r"""
+- name: Keep the W&B temporary password in a root-only file
+  wandb_local.server.container_log_secret:
+    container_name: wandb-local
+    pattern: '(?i)temporary password[^:]*:\s*(?P<secret>\S+)'
+    dest: /root/wandb-local-restore-password
+"""
+
+RETURN = r"""
+dest:
+  description: The file that holds the value.
+  returned: always
+  type: str
+  sample: /root/wandb-local-restore-password
+found:
+  description: Whether the pattern matched.
+  returned: always
+  type: bool
+"""
+
+import calendar
+import os
+import re
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
+from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
+
+
+def started_at(attrs):
+    value = (attrs.get("State") or {}).get("StartedAt") or ""
+    try:
+        return calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")) - 1
+    except ValueError:
+        return None
+
+
+def extract(regex, text, occurrence):
+    matches = list(regex.finditer(text))
+    if not matches:
+        return None
+    match = matches[0] if occurrence == "first" else matches[-1]
+    if "secret" in regex.groupindex:
+        return match.group("secret")
+    return match.group(1) if regex.groups else match.group(0)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            container_name=dict(type="str", required=True),
+            pattern=dict(type="str", required=True),
+            dest=dict(type="path", required=True),
+            occurrence=dict(type="str", choices=["first", "last"], default="last"),
+            since_start=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=120),
+            docker_host=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if not wc.HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker"), exception=wc.DOCKER_IMPORT_ERROR)
+    try:
+        regex = re.compile(p["pattern"], re.MULTILINE)
+    except re.error as exc:
+        module.fail_json(msg="pattern is not a valid regular expression: %s" % exc)
+    dest = p["dest"]
+    result = dict(changed=False, dest=dest, found=False)
+    if not os.path.isdir(os.path.dirname(os.path.abspath(dest))):
+        module.fail_json(msg="the directory of dest %s does not exist" % dest, **result)
+    try:
+        api = wc.client(p["docker_host"])
+        attrs = wc.inspect(api, p["container_name"])
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg="cannot reach the Docker daemon: %s" % exc, exception=traceback.format_exc(), **result)
+    if attrs is None:
+        module.fail_json(msg="container %s does not exist" % p["container_name"], **result)
+    since = started_at(attrs) if p["since_start"] else None
+
+    deadline = time.monotonic() + max(p["wait_timeout"], 0)
+    value = None
+    while True:
+        try:
+            value = extract(regex, wc.logs(api, attrs["Id"], since=since), p["occurrence"])
+        except wc.APIError as exc:
+            module.fail_json(msg="cannot read the log of %s: %s" % (p["container_name"], exc), **result)
+        if value or time.monotonic() + 2 > deadline:
+            break
+        time.sleep(2)
+    if not value:
+        module.fail_json(msg="no line of the log of container %s matched the pattern within %ss" % (
+            p["container_name"], p["wait_timeout"]), **result)
+    module.no_log_values.add(value)
+    result["found"] = True
+
+    content = value + "\n"
+    try:
+        current = envfile.read_text(dest)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot read dest %s: %s" % (dest, exc), **result)
+    mode_ok = envfile.file_mode(dest) == 0o600
+    result["changed"] = current != content or not mode_ok
+    if result["changed"] and not module.check_mode:
+        try:
+            if current != content:
+                envfile.write(dest, content, mode=0o600)
+            else:
+                os.chmod(dest, 0o600)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="cannot write dest %s: %s" % (dest, exc), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) wandb_local.server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: gcp_bucket
+short_description: Ensure a Cloud Storage bucket for W&B file storage
+version_added: 0.1.0
+description:
+  - Creates or updates a Google Cloud Storage bucket through the Cloud Storage JSON API v1 so that it has the
+    C(STANDARD) storage class, uniform bucket-level access, enforced public access prevention, an optional
+    customer-managed encryption key (CMEK) and a CORS rule that lets the W&B server's origins C(GET) and C(PUT).
+  - The bucket name is checked against the Cloud Storage naming rules before any call.
+  - The location of an existing bucket cannot be changed; a different O(location) fails with a message.
+author:
+  - wandb_local.server contributors
+options:
+  project:
+    description: Google Cloud project ID that owns the bucket.
+    type: str
+    required: true
+  name:
+    description: Bucket name (globally unique).
+    type: str
+    required: true
+  location:
+    description: Bucket location, a region (C(EUROPE-WEST1)), dual-region or multi-region (C(US)).
+    type: str
+    default: US
+  cors_origins:
+    description:
+      - Origins allowed to C(GET) and C(PUT) objects from a browser, e.g. C(https://wandb.example.com).
+      - An empty list removes the CORS configuration.
+    type: list
+    elements: str
+    default: []
+  cors_max_age:
+    description: Seconds a browser may cache the CORS preflight answer.
+    type: int
+    default: 3600
+  kms_key_name:
+    description:
+      - Full resource name of a Cloud KMS key used as the bucket's default key, C(projects/P/locations/L/keyRings/R/cryptoKeys/K).
+      - Empty or unset leaves Google-managed encryption.
+    type: str
+  credentials_file:
+    description: Path to a service-account JSON key file. Without it, application default credentials are used
+      (or no credentials at all when every endpoint is plain C(http://), i.e. an emulator).
+    type: path
+  storage_endpoint:
+    description: Base URL of the Cloud Storage JSON API.
+    type: str
+    default: https://storage.googleapis.com/storage/v1
+  pubsub_endpoint:
+    description: Base URL of the Pub/Sub API (not used by this module; accepted so one set of defaults fits all gcp modules).
+    type: str
+    default: https://pubsub.googleapis.com/v1
+  iam_endpoint:
+    description: Base URL of the IAM API (not used by this module; accepted so one set of defaults fits all gcp modules).
+    type: str
+    default: https://iam.googleapis.com/v1
+requirements:
+  - google-auth
+  - requests
+"""
+
+EXAMPLES = r"""
+- name: Bucket for the W&B server
+  wandb_local.server.gcp_bucket:
+    project: my-project
+    name: my-wandb-files
+    location: EUROPE-WEST1
+    cors_origins: ["https://wandb.example.com"]
+    kms_key_name: projects/my-project/locations/europe-west1/keyRings/wandb/cryptoKeys/files
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+bucket:
+  description: The bucket's managed properties after the run.
+  returned: always
+  type: dict
+  sample:
+    name: my-wandb-files
+    location: EUROPE-WEST1
+    storageClass: STANDARD
+    uniformBucketLevelAccess: true
+    publicAccessPrevention: enforced
+    defaultKmsKeyName: null
+    cors: [{origin: ["https://wandb.example.com"], method: [GET, PUT], responseHeader: ["*"], maxAgeSeconds: 3600}]
+url:
+  description: The bucket URL the W&B server uses.
+  returned: always
+  type: str
+  sample: gs://my-wandb-files
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wandb_local.server.plugins.module_utils._gcp import (
+    GcpClient,
+    GcpError,
+    check_project,
+    gcp_argument_spec,
+    validate_bucket_name,
+)
+from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
+    cors_rule,
+    make_diff,
+    normalize_origin,
+)
+
+_KMS_RE = r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$"
+
+
+def cors_rules(origins, max_age):
+    """The bucket's CORS list for the origins (shared neutral rule: GET and PUT, any header) in GCS shape."""
+    if not origins:
+        return []
+    rule = cors_rule(origins, max_age_seconds=max_age)
+    return [{"origin": rule["origins"], "method": rule["methods"], "responseHeader": rule["headers"],
+             "maxAgeSeconds": rule["max_age_seconds"]}]
+
+
+def _norm_cors(rules):
+    out = []
+    for rule in rules or []:
+        out.append({
+            "origin": sorted(rule.get("origin") or []),
+            "method": sorted(m.upper() for m in rule.get("method") or []),
+            "responseHeader": sorted(rule.get("responseHeader") or []),
+            "maxAgeSeconds": int(rule.get("maxAgeSeconds") or 0),
+        })
+    return out
+
+
+def summarize(bucket):
+    """Managed properties of a bucket resource, in a stable shape for comparison and diff."""
+    if bucket is None:
+        return {}
+    iam = bucket.get("iamConfiguration") or {}
+    return {
+        "name": bucket.get("name"),
+        "location": (bucket.get("location") or "").upper(),
+        "storageClass": bucket.get("storageClass"),
+        "uniformBucketLevelAccess": bool((iam.get("uniformBucketLevelAccess") or {}).get("enabled")),
+        "publicAccessPrevention": iam.get("publicAccessPrevention") or "inherited",
+        "defaultKmsKeyName": (bucket.get("encryption") or {}).get("defaultKmsKeyName") or None,
+        "cors": _norm_cors(bucket.get("cors")),
+    }
+
+
+def wanted_resource(params):
+    body = {
+        "name": params["name"],
+        "location": params["location"].upper(),
+        "storageClass": "STANDARD",
+        "iamConfiguration": {
+            "uniformBucketLevelAccess": {"enabled": True},
+            "publicAccessPrevention": "enforced",
+        },
+        "cors": cors_rules(params["cors_origins"], params["cors_max_age"]),
+    }
+    if params.get("kms_key_name"):
+        body["encryption"] = {"defaultKmsKeyName": params["kms_key_name"]}
+    return body
+
+
+def patch_body(current, wanted):
+    """Only the top-level fields that differ (each sent whole, so shallow-merging servers get them right)."""
+    cur, want = summarize(current), summarize(wanted)
+    body = {}
+    if cur["storageClass"] != want["storageClass"]:
+        body["storageClass"] = wanted["storageClass"]
+    if (cur["uniformBucketLevelAccess"], cur["publicAccessPrevention"]) != \
+            (want["uniformBucketLevelAccess"], want["publicAccessPrevention"]):
+        body["iamConfiguration"] = wanted["iamConfiguration"]
+    if cur["cors"] != want["cors"]:
+        body["cors"] = wanted["cors"]
+    if cur["defaultKmsKeyName"] != want["defaultKmsKeyName"]:
+        body["encryption"] = wanted.get("encryption") or {"defaultKmsKeyName": None}
+    return body
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=gcp_argument_spec(
+            name=dict(type="str", required=True),
+            location=dict(type="str", default="US"),
+            cors_origins=dict(type="list", elements="str", default=[]),
+            cors_max_age=dict(type="int", default=3600),
+            kms_key_name=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    check_project(module)
+    error = validate_bucket_name(params["name"])
+    if error:
+        module.fail_json(msg=error)
+    if params.get("kms_key_name") and not re.match(_KMS_RE, params["kms_key_name"]):
+        module.fail_json(msg="kms_key_name %r is not a Cloud KMS key name: use "
+                             "projects/P/locations/L/keyRings/R/cryptoKeys/K" % params["kms_key_name"])
+    for origin in params["cors_origins"]:
+        try:
+            normalize_origin(origin)
+        except ValueError as exc:
+            module.fail_json(msg="cors_origins: %s" % exc)
+
+    client = GcpClient(module)
+    name = params["name"]
+    wanted = wanted_resource(params)
+    changed = False
+    try:
+        current = client.call("GET", "storage", "b/%s" % name, allow_404=True, what="reading bucket %s" % name)
+        before = summarize(current)
+        if current is None:
+            changed = True
+            after = summarize(wanted)
+            if not module.check_mode:
+                current = client.call("POST", "storage", "b", body=wanted, params={"project": client.project},
+                                      what="creating bucket %s" % name)
+                # Some servers (emulators) ignore part of the insert body: converge with a patch.
+                fix = patch_body(current, wanted)
+                if fix:
+                    current = client.call("PATCH", "storage", "b/%s" % name, body=fix,
+                                          what="updating bucket %s" % name)
+                after = summarize(current)
+        else:
+            if before["location"] != wanted["location"]:
+                module.fail_json(msg="bucket %s exists in location %s, not %s: a bucket's location cannot be changed; "
+                                     "set location to %s or choose another bucket name"
+                                     % (name, before["location"], wanted["location"], before["location"]))
+            fix = patch_body(current, wanted)
+            after = before
+            if fix:
+                changed = True
+                merged = dict(current)
+                merged.update(fix)
+                after = summarize(merged)
+                if not module.check_mode:
+                    current = client.call("PATCH", "storage", "b/%s" % name, body=fix,
+                                          what="updating bucket %s" % name)
+                    after = summarize(current)
+    except GcpError as exc:
+        module.fail_json(msg=str(exc), status=exc.status)
+
+    result = dict(changed=changed, bucket=after, url="gs://%s" % name)
+    if module._diff:
+        result["diff"] = make_diff(before or None, after, header="gs://%s" % name)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,482 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to wandb_local.server
+# Apache License 2.0 (see LICENSE)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: settings
+short_description: Apply W&B server instance settings (license, host, SSO, storage, Redis, Slack) safely
+version_added: 0.1.0
+author: wandb_local.server maintainers (!UNKNOWN)
+description:
+  - Takes the wanted instance settings of a self-hosted W&B server (C(wandb/local) container), compares them with
+    the current ones and changes only what differs.
+  - "Route C(env), the route that always works (the documentation's I(configuration as code)): the module updates
+    the server's docker env file in place (atomic write, mode 0600, comments and other variables kept), recreates the
+    container once through the Docker SDK with exactly the same configuration and only the new environment, waits for
+    C(GET /ready) within O(ready_timeout), and reads the result back: the container's environment through the Docker
+    API, C(/ready), and, when an admin key is given, the GraphQL C(viewer) of that key, so a change that locks the
+    operator out fails loudly."
+  - "There is no public description of the HTTP contract behind the server's C(/system-admin) page (its backend
+    rejects a foreign Origin, wandb/server issue 46), so the module does not write settings through it. What it speaks
+    over HTTP is kept in one client class (C(plugins/module_utils/_wandb_api.py)) and is public - C(GET /ready)
+    (the probe of W&B's Helm chart and Terraform) and C(POST /graphql) with C(Authorization: Basic api:<key>) (the
+    wandb SDK's C(viewer) query)."
+  - "Pre-flight checks run before anything changes: the license must be a compact JWS (three dot-separated base64url
+    parts; the server's own error is I(compact JWS format must have three parts)); O(host) must be an absolute
+    http(s) origin without a path unless O(host_subpath_allowed); OIDC issuer and client id go together and the
+    method is C(implicit) or C(pkce); bucket, region and bucket queue must describe one provider (C(s3://) needs
+    O(aws_region) and an C(sqs://) queue or none, C(gs://) needs a C(pubsub:/) queue and no region, C(az://) needs
+    an C(az://) queue)."
+  - Every setting option left out (null) is left as it is. An empty string (or V(false) for the boolean settings)
+    removes the setting so the server falls back to its default.
+  - The C(wandb_server) role renders the same env file from inventory on each run; settings made with this module
+    that are not in inventory are replaced by the next run of that role.
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change; writes nothing and recreates nothing.
+  diff_mode:
+    support: full
+    description: Shows the env file and the container's environment before and after, every secret masked.
+options:
+  license:
+    description: The W&B license (a compact JWS). Written as C(LICENSE) or C(GORILLA_LICENSE).
+    type: str
+  host:
+    description: The frontend host, the origin users browse to, for example C(https://wandb.example.com).
+    type: str
+  host_subpath_allowed:
+    description: Accept a path in O(host) (a server behind a proxy under a sub-path).
+    type: bool
+    default: false
+  mysql:
+    description: External MySQL connection string C(mysql://user:pass@host/db).
+    type: str
+  bucket:
+    description: Object storage bucket, C(s3://...), C(gs://...) or C(az://...).
+    type: str
+  bucket_queue:
+    description: Queue of object-created events, C(sqs://...), C(pubsub:/project/topic/subscription) or C(az://...).
+    type: str
+  notifications_queue:
+    description: SQS queue on which the server publishes run events.
+    type: str
+  aws_region:
+    description: AWS region of an C(s3://) bucket.
+    type: str
+  aws_s3_kms_id:
+    description: KMS key id for server-side encryption of an S3 bucket.
+    type: str
+  azure_storage_account:
+    description: Azure storage account of an C(az://) bucket.
+    type: str
+  azure_storage_key:
+    description: Azure storage account key.
+    type: str
+  oidc_issuer:
+    description: OpenID Connect issuer URL (its discovery document is at C(<issuer>/.well-known/openid-configuration)).
+    type: str
+  oidc_client_id:
+    description: Client id of the W&B application at the identity provider.
+    type: str
+  oidc_auth_method:
+    description: OIDC grant, C(implicit) (form_post, the default of the server) or C(pkce). Empty string removes it.
+    type: str
+    choices: [implicit, pkce, '']
+  oidc_secret:
+    description: OIDC client secret (confidential clients only).
+    type: str
+  slack_client_id:
+    description: Client id of the Slack app used for alerts.
+    type: str
+  slack_secret:
+    description: Client secret of the Slack app.
+    type: str
+  redis:
+    description: External Redis connection string, C(redis://[:pass@]host:port?tls=true...).
+    type: str
+  session_length:
+    description: Session length as a Go duration, for example C(720h).
+    type: str
+  local_restore:
+    description:
+      - Set C(LOCAL_RESTORE=true) (V(true)) or remove it (V(false)). With it the server disables SSO and prints a
+        temporary password to its log; see C(playbooks/restore_access.yml).
+    type: bool
+  logging_enabled:
+    description: Stream access logs to stdout (V(true)), or remove the setting (V(false)).
+    type: bool
+  env_style:
+    description:
+      - Which names to write, the server-version choice. V(classic) writes the documentation's names (C(LICENSE),
+        C(HOST), C(OIDC_ISSUER), ...), V(gorilla) the C(GORILLA_*) names of newer servers and the W&B operator.
+      - Writing one spelling of a setting removes the other spelling of the same setting.
+    type: str
+    choices: [classic, gorilla]
+    default: classic
+  route:
+    description:
+      - How settings reach the server. Only V(env) exists, see the description for why there is no admin-API route.
+    type: str
+    choices: [env]
+    default: env
+  container_name:
+    description: Name of the server container.
+    type: str
+    default: wandb-local
+  env_file:
+    description: The server's env file. Default C(/etc/wandb-local/<container_name>.env).
+    type: path
+  recreate:
+    description:
+      - Recreate the container when its environment differs from the wanted one. With V(false) only the env file is
+        written (for example when the container is created later by the C(wandb_server) role).
+      - A container that does not exist is never created by this module.
+    type: bool
+    default: true
+  stop_timeout:
+    description: Seconds the old container gets to stop before it is killed.
+    type: int
+    default: 60
+  ready_timeout:
+    description: Seconds to wait for C(/ready) after the container was recreated; the module fails after that.
+    type: int
+    default: 600
+  base_url:
+    description: URL at which the server is reached from the managed node, for C(/ready) and GraphQL.
+    type: str
+    default: http://127.0.0.1:8080
+  api_key:
+    description:
+      - Admin API key. When given (or O(api_key_file)), the module proves after a change that the server still
+        accepts it (GraphQL C(viewer)), and before a change that it does.
+    type: str
+  api_key_file:
+    description: File holding the admin API key (the C(wandb_server) role keeps it at C(/etc/wandb-local/admin-api-key)).
+    type: path
+  validate_certs:
+    description: Verify TLS certificates of O(base_url). Only turn off for tests.
+    type: bool
+    default: true
+  ca_path:
+    description: CA bundle to verify O(base_url) with (private CAs).
+    type: path
+  timeout:
+    description: Seconds for one HTTP request.
+    type: float
+    default: 10
+  retries:
+    description: Retries of an HTTP request that failed transiently (connection refused, 5xx), with backoff.
+    type: int
+    default: 5
+  docker_host:
+    description: Docker daemon URL. Default C(DOCKER_HOST) or the local socket.
+    type: str
+requirements:
+  - docker (Python Docker SDK) >= 5.0
+notes:
+  - Secrets (license, OIDC and Slack secrets, MySQL and Redis strings, storage keys) are never returned and are
+    masked in C(--diff); a changed secret is shown as C(******** (changed)).
+seealso:
+  - module: wandb_local.server.settings_info
+  - module: wandb_local.server.admin_check
+"""
+
+EXAMPLES = r"""
+- name: License, host and SSO with PKCE (classic names)
+  wandb_local.server.settings:
+    license: "{{ vault_wandb_license }}"
+    host: https://wandb.example.com
+    oidc_issuer: https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf
+    oidc_client_id: 1a2b3c4d5e
+    oidc_auth_method: pkce
+    api_key_file: /etc/wandb-local/admin-api-key
+
+- name: S3 storage on a newer server (GORILLA_ names)
+  wandb_local.server.settings:
+    env_style: gorilla
+    bucket: s3:///my-wandb-bucket
+    aws_region: eu-west-1
+    bucket_queue: sqs://my-wandb-queue
+
+- name: Remove the Slack integration
+  wandb_local.server.settings:
+    slack_client_id: ""
+    slack_secret: ""
+"""
+
+RETURN = r"""
+env_file:
+  description: The env file the module read and wrote.
+  returned: always
+  type: str
+  sample: /etc/wandb-local/wandb-local.env
+changed_env:
+  description: Environment variable names that were (or in check mode would be) added, changed or removed.
+  returned: always
+  type: list
+  elements: str
+  sample: [GORILLA_FRONTEND_HOST, HOST]
+env_file_changed:
+  description: Whether the env file was (or would be) written.
+  returned: always
+  type: bool
+recreated:
+  description: Whether the container was (or would be) recreated with the new environment.
+  returned: always
+  type: bool
+container:
+  description: The container's name, id and state after the module ran; id null when it does not exist.
+  returned: always
+  type: dict
+  sample: {name: wandb-local, id: 4f1c..., running: true}
+ready_after:
+  description: Seconds the server needed to answer C(/ready) after the recreation; null when it was not recreated.
+  returned: always
+  type: float
+settings:
+  description: The settings after the change (canonical names), secrets masked.
+  returned: always
+  type: dict
+  sample: {host: https://wandb.example.com, license: "********"}
+viewer:
+  description: The admin key's user as the server reports it after the change, when an admin key was given.
+  returned: when an admin key is given and the container runs
+  type: dict
+  sample: {username: admin, email: admin@example.com}
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
+from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
+from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api import (
+    WandbApi,
+    WandbApiError,
+    WandbAuthError,
+)
+from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
+    MASK,
+    SETTINGS,
+    env_changes,
+    preflight,
+    settings_from_env,
+)
+
+SETTING_OPTIONS = dict(
+    license=dict(type="str", no_log=True),
+    host=dict(type="str"),
+    mysql=dict(type="str", no_log=True),
+    bucket=dict(type="str"),
+    bucket_queue=dict(type="str"),
+    notifications_queue=dict(type="str"),
+    aws_region=dict(type="str"),
+    aws_s3_kms_id=dict(type="str", no_log=False),
+    azure_storage_account=dict(type="str"),
+    azure_storage_key=dict(type="str", no_log=True),
+    oidc_issuer=dict(type="str"),
+    oidc_client_id=dict(type="str"),
+    oidc_auth_method=dict(type="str", choices=["implicit", "pkce", ""]),
+    oidc_secret=dict(type="str", no_log=True),
+    slack_client_id=dict(type="str"),
+    slack_secret=dict(type="str", no_log=True),
+    redis=dict(type="str", no_log=True),
+    session_length=dict(type="str"),
+    local_restore=dict(type="bool"),
+    logging_enabled=dict(type="bool"),
+)
+
+
+def argument_spec():
+    spec = dict(SETTING_OPTIONS)
+    spec.update(
+        host_subpath_allowed=dict(type="bool", default=False),
+        env_style=dict(type="str", choices=["classic", "gorilla"], default="classic"),
+        route=dict(type="str", choices=["env"], default="env"),
+        container_name=dict(type="str", default="wandb-local"),
+        env_file=dict(type="path"),
+        recreate=dict(type="bool", default=True),
+        stop_timeout=dict(type="int", default=60),
+        ready_timeout=dict(type="int", default=600),
+        base_url=dict(type="str", default="http://127.0.0.1:8080"),
+        api_key=dict(type="str", no_log=True),
+        api_key_file=dict(type="path"),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        timeout=dict(type="float", default=10),
+        retries=dict(type="int", default=5),
+        docker_host=dict(type="str"),
+    )
+    return spec
+
+
+def default_env_file(container_name):
+    return "/etc/wandb-local/%s.env" % container_name
+
+
+def read_api_key(module):
+    key = module.params["api_key"]
+    path = module.params["api_key_file"]
+    if key or not path:
+        return key or None
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            key = handle.read().strip()
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot read api_key_file %s: %s" % (path, exc))
+    if not key:
+        module.fail_json(msg="api_key_file %s is empty" % path)
+    module.no_log_values.add(key)
+    return key
+
+
+def masked_settings(values):
+    return dict((k, MASK if SETTINGS[k][2] else v) for k, v in values.items())
+
+
+def apply_env(env, set_vars, unset):
+    out = dict((k, v) for k, v in env.items() if k not in unset)
+    out.update(set_vars)
+    return out
+
+
+def container_summary(name, attrs):
+    if attrs is None:
+        return dict(name=name, id=None, running=False)
+    return dict(name=name, id=attrs["Id"], running=bool((attrs.get("State") or {}).get("Running")))
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    p = module.params
+    if not wc.HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker"), exception=wc.DOCKER_IMPORT_ERROR)
+
+    wanted = dict((k, p[k]) for k in SETTING_OPTIONS if p[k] is not None)
+    env_path = p["env_file"] or default_env_file(p["container_name"])
+    api_key = read_api_key(module)
+
+    try:
+        set_vars, unset = env_changes(wanted, p["env_style"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+
+    # Current state: env file and container.
+    try:
+        file_before = envfile.read(env_path)
+    except (envfile.EnvFileError, IOError, OSError) as exc:
+        module.fail_json(msg="cannot read env file %s: %s" % (env_path, exc))
+    try:
+        api = wc.client(p["docker_host"])
+        attrs = wc.inspect(api, p["container_name"])
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg="cannot reach the Docker daemon (docker_host=%s): %s" % (p["docker_host"], exc),
+                         exception=traceback.format_exc())
+    container_before = wc.env_of(attrs) if attrs is not None else None
+
+    # Pre-flight on the settings as they will be after the change.
+    base = dict(container_before or {})
+    base.update(file_before)
+    after_values, _names, _conflicts = settings_from_env(apply_env(base, set_vars, unset))
+    errors = preflight(after_values, wanted.keys(), p["host_subpath_allowed"])
+    if errors:
+        module.fail_json(msg="pre-flight failed, nothing was changed: " + "; ".join(errors), errors=errors)
+
+    # What differs.
+    plan = envfile.update(env_path, set_vars, unset, check_mode=True)
+    container_after = apply_env(container_before, set_vars, unset) if container_before is not None else None
+    recreate = bool(p["recreate"] and container_before is not None and container_after != container_before)
+    changed_names = set(envfile.changed_names(plan["before"], plan["after"]))
+    if recreate:
+        changed_names.update(envfile.changed_names(container_before, container_after))
+    changed = plan["changed"] or recreate
+
+    result = dict(changed=changed, env_file=env_path, changed_env=sorted(changed_names),
+                  env_file_changed=plan["changed"], recreated=recreate,
+                  container=container_summary(p["container_name"], attrs), ready_after=None,
+                  settings=masked_settings(after_values))
+    if module._diff:
+        diffs = []
+        before_text, after_text = envfile.masked_diff(plan["before"], plan["after"])
+        diffs.append(dict(before=before_text, after=after_text,
+                          before_header=env_path, after_header=env_path))
+        if container_before is not None and p["recreate"]:
+            names = sorted(set(set_vars) | set(unset))
+            cb = dict((n, container_before[n]) for n in names if n in container_before)
+            ca = dict((n, container_after[n]) for n in names if n in container_after)
+            before_text, after_text = envfile.masked_diff(cb, ca)
+            header = "container %s environment" % p["container_name"]
+            diffs.append(dict(before=before_text, after=after_text, before_header=header, after_header=header))
+        result["diff"] = diffs
+
+    client = None
+    if api_key or recreate:
+        try:
+            client = WandbApi(p["base_url"], api_key=api_key, validate_certs=p["validate_certs"],
+                              ca_path=p["ca_path"], timeout=p["timeout"], retries=p["retries"],
+                              deadline=max(p["timeout"] * (p["retries"] + 1), 30))
+        except WandbApiError as exc:
+            module.fail_json(msg=str(exc))
+
+    # Before a change: the admin key must work now, else we could not prove it works afterwards.
+    if changed and api_key and attrs is not None and (attrs.get("State") or {}).get("Running"):
+        try:
+            client.viewer()
+        except WandbAuthError as exc:
+            module.fail_json(msg="before changing anything: %s" % exc, **result)
+        except WandbApiError as exc:
+            module.fail_json(msg="before changing anything, the server did not answer: %s" % exc, **result)
+
+    if not changed or module.check_mode:
+        module.exit_json(**result)
+
+    # Change: env file first (so the file is the truth), then the container.
+    if plan["changed"]:
+        try:
+            envfile.update(env_path, set_vars, unset)
+        except (envfile.EnvFileError, IOError, OSError) as exc:
+            module.fail_json(msg="cannot write env file %s: %s" % (env_path, exc), **result)
+
+    if recreate:
+        was_running = bool((attrs.get("State") or {}).get("Running"))
+        try:
+            wc.recreate_with_env(api, p["container_name"], container_after, stop_timeout=p["stop_timeout"])
+        except (wc.ContainerError, wc.APIError) as exc:
+            module.fail_json(msg="the env file %s was updated, but: %s" % (env_path, exc), **result)
+        new_attrs = wc.inspect(api, p["container_name"])
+        result["container"] = container_summary(p["container_name"], new_attrs)
+        # Read back through Docker: the environment must be what we asked for.
+        got = wc.env_of(new_attrs)
+        wrong = sorted(n for n in set_vars if got.get(n) != set_vars[n]) + sorted(n for n in unset if n in got)
+        if wrong:
+            module.fail_json(msg="the recreated container's environment differs in %s" % ", ".join(wrong), **result)
+        if was_running:
+            try:
+                result["ready_after"] = round(client.wait_ready(p["ready_timeout"]), 1)
+            except WandbApiError as exc:
+                tail = wc.logs(api, p["container_name"])[-2000:]
+                for value in list(set_vars.values()):
+                    tail = tail.replace(value, MASK) if value and len(value) > 3 else tail
+                module.fail_json(msg="container %s was recreated but %s; last log lines:\n%s" % (
+                    p["container_name"], exc, tail), **result)
+
+    if api_key and result["container"]["running"]:
+        try:
+            viewer = client.viewer()
+        except WandbAuthError as exc:
+            module.fail_json(msg="after the change the server no longer accepts the admin key (%s); "
+                                 "revert the change or use playbooks/restore_access.yml" % exc, **result)
+        except WandbApiError as exc:
+            module.fail_json(msg="after the change the admin key could not be checked: %s" % exc, **result)
+        result["viewer"] = dict((k, viewer.get(k)) for k in ("username", "email", "admin") if k in viewer)
+
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

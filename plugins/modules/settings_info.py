@@ -1,0 +1,188 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to wandb_local.server
+# Apache License 2.0 (see LICENSE)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: settings_info
+short_description: Read the current settings of a W&B server, secrets masked
+version_added: 0.1.0
+author: wandb_local.server maintainers (!UNKNOWN)
+description:
+  - Reads the W&B server's settings from its docker env file and from the running container's environment (Docker
+    API) and returns them under their canonical names, with every secret replaced by C(********).
+  - Tells which spelling the server is configured with (C(classic) names, C(GORILLA_) names, or C(mixed)), which
+    settings are present under both spellings with different values, and whether the env file holds changes the
+    container does not run with yet.
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Returns no diff.
+options:
+  container_name:
+    description: Name of the server container.
+    type: str
+    default: wandb-local
+  env_file:
+    description: The server's env file. Default C(/etc/wandb-local/<container_name>.env).
+    type: path
+  docker_host:
+    description: Docker daemon URL. Default C(DOCKER_HOST) or the local socket.
+    type: str
+requirements:
+  - docker (Python Docker SDK) >= 5.0
+seealso:
+  - module: wandb_local.server.settings
+"""
+
+EXAMPLES = r"""
+- name: Current settings
+  wandb_local.server.settings_info:
+  register: wandb_settings
+
+- name: Show whether SSO is configured
+  ansible.builtin.debug:
+    msg: "OIDC issuer: {{ wandb_settings.settings.oidc_issuer | default('none') }}"
+"""
+
+RETURN = r"""
+settings:
+  description: >-
+    The effective settings, canonical names, secrets masked; the container's values when it exists, else the env
+    file's.
+  returned: always
+  type: dict
+  sample: {host: http://127.0.0.1:8080, license: "********", local_restore: "true"}
+env_file_settings:
+  description: Settings in the env file, secrets masked.
+  returned: always
+  type: dict
+container_settings:
+  description: Settings in the container's environment, secrets masked; null when there is no container.
+  returned: always
+  type: dict
+env_file:
+  description: Path of the env file read.
+  returned: always
+  type: str
+env_file_exists:
+  description: Whether the env file exists.
+  returned: always
+  type: bool
+env_file_mode:
+  description: Mode of the env file as an octal string, null when it does not exist.
+  returned: always
+  type: str
+  sample: "0600"
+env_style:
+  description: C(classic), C(gorilla), C(mixed), or null when no setting with two spellings is set.
+  returned: always
+  type: str
+conflicts:
+  description: Settings present under both spellings with different values (in the file or the container).
+  returned: always
+  type: list
+  elements: str
+pending:
+  description: Settings whose value in the env file differs from the running container (a recreate would apply them).
+  returned: always
+  type: list
+  elements: str
+container:
+  description: Name, id, image and state of the container; id null when it does not exist.
+  returned: always
+  type: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
+from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
+from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
+    MASK,
+    SETTINGS,
+    settings_from_env,
+)
+
+
+def masked(values):
+    return dict((k, MASK if (SETTINGS[k][2] and v) else v) for k, v in values.items())
+
+
+def style_of(names):
+    styles = set()
+    for key, name in names.items():
+        classic, gorilla, _secret = SETTINGS[key]
+        if classic != gorilla:
+            styles.add("gorilla" if name == gorilla else "classic")
+    if not styles:
+        return None
+    return styles.pop() if len(styles) == 1 else "mixed"
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            container_name=dict(type="str", default="wandb-local"),
+            env_file=dict(type="path"),
+            docker_host=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if not wc.HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker"), exception=wc.DOCKER_IMPORT_ERROR)
+    path = p["env_file"] or "/etc/wandb-local/%s.env" % p["container_name"]
+    try:
+        text = envfile.read_text(path)
+        file_env = envfile.parse(text) if text is not None else {}
+    except (envfile.EnvFileError, IOError, OSError) as exc:
+        module.fail_json(msg="cannot read env file %s: %s" % (path, exc))
+    mode = envfile.file_mode(path)
+    try:
+        api = wc.client(p["docker_host"])
+        attrs = wc.inspect(api, p["container_name"])
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg="cannot reach the Docker daemon (docker_host=%s): %s" % (p["docker_host"], exc),
+                         exception=traceback.format_exc())
+
+    file_values, file_names, file_conflicts = settings_from_env(file_env)
+    container = dict(name=p["container_name"], id=None, running=False, image=None)
+    container_values = None
+    conflicts = set(file_conflicts)
+    names = dict(file_names)
+    pending = []
+    if attrs is not None:
+        container_values, c_names, c_conflicts = settings_from_env(wc.env_of(attrs))
+        conflicts.update(c_conflicts)
+        names = c_names
+        container.update(id=attrs["Id"], running=bool((attrs.get("State") or {}).get("Running")),
+                         image=(attrs.get("Config") or {}).get("Image"))
+        if text is not None:
+            pending = sorted(k for k in set(file_values) | set(container_values)
+                             if file_values.get(k) != container_values.get(k))
+    effective = container_values if container_values is not None else file_values
+    module.exit_json(
+        changed=False,
+        settings=masked(effective),
+        env_file_settings=masked(file_values),
+        container_settings=masked(container_values) if container_values is not None else None,
+        env_file=path,
+        env_file_exists=text is not None,
+        env_file_mode="%04o" % mode if mode is not None else None,
+        env_style=style_of(names),
+        conflicts=sorted(conflicts),
+        pending=pending,
+        container=container,
+    )
+
+
+if __name__ == "__main__":
+    main()

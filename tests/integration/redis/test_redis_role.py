@@ -1,0 +1,85 @@
+"""The wandb_local.server.redis role via ansible-playbook -vvv against the real redis-server (TLS, ACL user)."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def run_playbook(tmp_path: Path, tasks: list, extra_vars: dict) -> subprocess.CompletedProcess:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "redis role test", "hosts": "localhost", "gather_facts": False,
+                                         "tasks": tasks}]))
+    varsfile = tmp_path / "vars.json"
+    varsfile.write_text(json.dumps(dict(extra_vars, ansible_python_interpreter=sys.executable)))
+    varsfile.chmod(0o600)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    return subprocess.run(
+        ["/tmp/venv/bin/ansible-playbook" if Path("/tmp/venv/bin/ansible-playbook").exists() else "ansible-playbook",
+         "-i", "localhost,", "-c", "local", "-vvv", "--diff", "-e", "@" + str(varsfile), str(playbook)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def publish_tasks(out: Path) -> list:
+    return [
+        {"name": "Run the redis role", "ansible.builtin.include_role": {"name": "wandb_local.server.redis"}},
+        {"name": "Keep the published env for the test", "no_log": True,
+         "ansible.builtin.copy": {"content": "{{ redis_server_env | to_json }}", "dest": str(out), "mode": "0600"}},
+    ]
+
+
+def test_role_pings_and_publishes_the_url_without_printing_it(tmp_path, redis_server):
+    out = tmp_path / "env.json"
+    result = run_playbook(tmp_path, publish_tasks(out), {
+        "redis_host": "127.0.0.1", "redis_port": redis_server["tls_port"], "redis_user": redis_server["acl_user"],
+        "redis_password": redis_server["acl_password"], "redis_tls": True,
+        "redis_ca_cert_path": "/etc/wandb-local/redis-ca.pem", "redis_ttl_in_seconds": 3600,
+        "redis_check_ca_file": str(redis_server["ca"]),
+    })
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    env = json.loads(out.read_text())
+    escaped = quote(redis_server["acl_password"], safe="")
+    assert env == {"REDIS": "redis://wandb:%s@127.0.0.1:%d?tls=true&caCertPath=/etc/wandb-local/redis-ca.pem"
+                            "&ttlInSeconds=3600" % (escaped, redis_server["tls_port"])}
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert "PING Redis" in output
+    assert redis_server["acl_password"] not in output and escaped not in output
+
+
+def test_full_url_wins_and_is_checked(tmp_path, redis_server):
+    out = tmp_path / "env.json"
+    url = "redis://:%s@127.0.0.1:%d" % (quote(redis_server["password"], safe=""), redis_server["port"])
+    result = run_playbook(tmp_path, publish_tasks(out), {"redis_url": url, "redis_host": "ignored.example"})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert json.loads(out.read_text()) == {"REDIS": url}
+    assert redis_server["password"] not in output and url not in output
+
+
+def test_wrong_password_stops_before_anything_is_published(tmp_path, redis_server):
+    out = tmp_path / "env.json"
+    wrong = "Wr0ng-" + redis_server["password"]
+    result = run_playbook(tmp_path, publish_tasks(out), {
+        "redis_host": "127.0.0.1", "redis_port": redis_server["port"], "redis_password": wrong})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "refused the password for the default user (WRONGPASS)" in output
+    assert "Publish redis_server_env" not in output and not out.exists()
+    assert wrong not in output and quote(wrong, safe="") not in output
+
+
+def test_preflight_names_the_variable(tmp_path):
+    result = run_playbook(tmp_path, publish_tasks(tmp_path / "env.json"), {"redis_host": ""})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Set redis_host" in output and "redis_url" in output

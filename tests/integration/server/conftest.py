@@ -1,0 +1,81 @@
+"""Fixtures for running the collection's playbooks against the stand-in server image on this host."""
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import docker
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+STANDIN_IMAGE = os.environ.get("WANDB_TEST_SERVER_IMAGE", "wandb-local-test/standin")
+
+
+@pytest.fixture(scope="session")
+def standin_image():
+    """The stand-in image (tests/fixtures/standin), built if missing; cheap when cached."""
+    subprocess.run(["bash", str(REPO / "tests/fixtures/standin/build.sh"), STANDIN_IMAGE + ":latest"],
+                   check=True, capture_output=True, timeout=600)
+    return STANDIN_IMAGE
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    client = docker.from_env()
+    client.ping()
+    return client
+
+
+class Instance:
+    """One W&B server instance of a test: its own container, volume, config dir and port."""
+
+    def __init__(self, tmp_path, port, image):
+        self.name = "wandb-pytest-" + uuid.uuid4().hex[:8]
+        self.port = port
+        self.config_dir = tmp_path / "etc"
+        self.vars = {
+            "wandb_server_image": image,
+            "wandb_server_image_tag": "latest",
+            "wandb_server_image_pull": "never",
+            "wandb_server_container_name": self.name,
+            "wandb_server_data_volume": self.name,
+            "wandb_server_bind_address": "127.0.0.1",
+            "wandb_server_port": port,
+            "wandb_server_host": "http://127.0.0.1:%d" % port,
+            "wandb_server_config_dir": str(self.config_dir),
+            "wandb_server_health_delay": 1,
+            "wandb_server_health_timeout": 60,
+            "wandb_server_extra_env": {"STANDIN_STARTUP_SECONDS": "1"},
+        }
+
+    @property
+    def env_file(self):
+        return self.config_dir / (self.name + ".env")
+
+    @property
+    def base_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def instance(tmp_path, standin_image, docker_client):
+    inst = Instance(tmp_path, _free_port(), standin_image)
+    yield inst
+    try:
+        docker_client.containers.get(inst.name).remove(force=True)
+    except docker.errors.NotFound:
+        pass
+    try:
+        docker_client.volumes.get(inst.name).remove(force=True)
+    except docker.errors.NotFound:
+        pass

@@ -1,0 +1,156 @@
+"""A stand-in W&B server container (tests/fixtures/standin, a TEST FIXTURE, not the W&B server) for the settings,
+admin_check, container_log_secret modules and the reset_password/restore_access playbooks.
+
+The container is started the way the wandb_server role starts the real one: environment from a 0600 docker env
+file `<config_dir>/<name>.env`, host network, the image's anonymous /vol volume. Each test gets its own container,
+config dir and port; the finalizer removes the container(s) and their volumes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+docker = pytest.importorskip("docker")  # part of requirements.txt; present wherever the suite runs
+
+REPO = Path(__file__).resolve().parents[3]
+BUILD = REPO / "tests" / "fixtures" / "standin" / "build.sh"
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(url, data=None, timeout=5):
+    req = urllib.request.Request(url, data=json.dumps(data).encode() if data is not None else None,
+                                 headers={"Content-Type": "application/json"} if data is not None else {})
+    try:
+        with _OPENER.open(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@pytest.fixture(scope="session")
+def standin_image():
+    out = subprocess.run(["timeout", "300", "bash", str(BUILD)], check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    client = docker.from_env(timeout=60)
+    yield client
+    client.close()
+
+
+class Server(object):
+    def __init__(self, client, image, config_dir, name, port, admin_key):
+        self.client = client
+        self.image = image
+        self.config_dir = config_dir
+        self.name = name
+        self.port = port
+        self.url = "http://127.0.0.1:%d" % port
+        self.admin_key = admin_key
+        self.env_file = config_dir / ("%s.env" % name)
+        self.key_file = config_dir / "admin-api-key"
+
+    def start(self):
+        env = {}
+        for line in self.env_file.read_text().splitlines():
+            if line and not line.startswith("#"):
+                k, _, v = line.partition("=")
+                env[k] = v
+        self.client.containers.run(self.image, name=self.name, detach=True, network_mode="host", environment=env)
+        self.wait_ready()
+
+    def container(self):
+        return self.client.containers.get(self.name)
+
+    def env(self):
+        return dict(e.split("=", 1) for e in self.container().attrs["Config"]["Env"])
+
+    def wait_ready(self, deadline=60):
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            try:
+                if http(self.url + "/ready", timeout=2)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("stand-in container %s not ready:\n%s" % (self.name, self.logs()))
+
+    def logs(self):
+        return self.container().logs().decode("utf-8", "replace")
+
+    def status(self):
+        return json.loads(http(self.url + "/__standin__/status")[1])
+
+    def check_password(self, email, password):
+        return json.loads(http(self.url + "/__standin__/check-password", {"email": email, "password": password})[1])
+
+    def remove(self):
+        for name in (self.name, self.name + "-wandb-previous"):
+            try:
+                self.client.containers.get(name).remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+
+
+@pytest.fixture
+def server(standin_image, docker_client, tmp_path):
+    config_dir = tmp_path / "etc-wandb-local"
+    config_dir.mkdir(mode=0o700)
+    name = "wandb-settings-it-" + secrets.token_hex(4)
+    port = free_port()
+    admin_key = "local-" + secrets.token_hex(20)
+    srv = Server(docker_client, standin_image, config_dir, name, port, admin_key)
+    srv.env_file.write_text(
+        "# rendered like the wandb_server role does\n"
+        "STANDIN_PORT=%d\nSTANDIN_BIND=127.0.0.1\nSTANDIN_STARTUP_SECONDS=1\n"
+        "HOST=http://127.0.0.1:%d\n"
+        "GLOBAL_ADMIN_API_KEY=%s\nGORILLA_INSECURE_ALLOW_API_KEY_ADMIN_ACCESS=true\n" % (port, port, admin_key))
+    os.chmod(srv.env_file, 0o600)
+    srv.key_file.write_text(admin_key + "\n")
+    os.chmod(srv.key_file, 0o600)
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.remove()
+
+
+def run_playbook(playbook, extra_vars, tmp_path, check=False, diff=False, timeout=300):
+    """ansible-playbook (with -vvv) from the repository checkout; returns (rc, combined output)."""
+    vars_file = tmp_path / ("vars-%s.json" % secrets.token_hex(3))
+    vars_file.write_text(json.dumps(extra_vars))
+    cmd = ["timeout", str(timeout), str(Path(sys.executable).parent / "ansible-playbook"),
+           "-vvv", "-e", "@%s" % vars_file, "-e", "wandb_target=localhost", str(REPO / "playbooks" / playbook)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(cmd, cwd=str(REPO), capture_output=True, text=True, env=env)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture(name="playbook")
+def playbook_fixture(tmp_path):
+    """`playbook(name, extra_vars, check=False, diff=False)` -> (rc, output of ansible-playbook -vvv)."""
+    def run(name, extra_vars, **kw):
+        return run_playbook(name, extra_vars, tmp_path, **kw)
+    return run

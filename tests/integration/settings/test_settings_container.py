@@ -1,0 +1,126 @@
+"""settings / settings_info / container_log_secret end to end on a real container (the stand-in image)."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+
+from ansible_collections.wandb_local.server.plugins.modules import container_log_secret
+from ansible_collections.wandb_local.server.plugins.modules import settings as settings_module
+from ansible_collections.wandb_local.server.plugins.modules import settings_info
+
+
+def b64(doc):
+    return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
+
+
+LICENSE = "%s.%s.%s" % (b64({"alg": "RS256"}), b64({"it": "integration-license-payload"}), "aXQtc2lnbmF0dXJl")
+SLACK_SECRET = "it-slack-secret-value"
+
+
+def common(server, **kw):
+    args = {"container_name": server.name, "env_file": str(server.env_file), "base_url": server.url,
+            "api_key_file": str(server.key_file), "ready_timeout": 60}
+    args.update(kw)
+    return args
+
+
+def test_check_mode_then_apply_then_idempotent(run_module, server):
+    # the image's anonymous /vol volume must survive the recreation
+    server.container().exec_run(["sh", "-c", "echo kept > /vol/marker"])
+    old_id = server.container().id
+    file_before = server.env_file.read_text()
+    wanted = dict(host="http://wandb.example.test:%d" % server.port, license=LICENSE,
+                  slack_client_id="it-slack-id", slack_secret=SLACK_SECRET)
+
+    res = run_module(settings_module, common(server, **wanted), check_mode=True, diff=True)
+    assert res.changed and res["recreated"] and res["env_file_changed"], res
+    assert server.container().id == old_id and server.env_file.read_text() == file_before
+
+    res = run_module(settings_module, common(server, **wanted), diff=True)
+    assert res.changed and res["recreated"], res
+    out = json.dumps(res)
+    for secret in (LICENSE, SLACK_SECRET, server.admin_key):
+        assert secret not in out
+    assert "SLACK_SECRET=********" in res["diff"][0]["after"]
+    assert res["viewer"]["admin"] is True  # still not locked out, proven with the admin key
+    assert res["ready_after"] is not None
+
+    new = server.container()
+    assert new.id != old_id and res["container"]["id"] == new.id
+    env = server.env()
+    assert env["HOST"] == wanted["host"] and env["LICENSE"] == LICENSE and env["SLACK_SECRET"] == SLACK_SECRET
+    assert env["GLOBAL_ADMIN_API_KEY"] == server.admin_key  # everything else kept
+    assert new.attrs["HostConfig"]["NetworkMode"] == "host"
+    assert new.exec_run(["cat", "/vol/marker"]).output.decode().strip() == "kept"
+    assert server.client.containers.list(all=True, filters={"name": server.name + "-wandb-previous"}) == []
+    text = server.env_file.read_text()
+    assert text.startswith("# rendered like the wandb_server role does\n") and "SLACK_SECRET=%s\n" % SLACK_SECRET in text
+    assert stat.S_IMODE(os.stat(server.env_file).st_mode) == 0o600
+
+    again = run_module(settings_module, common(server, **wanted), diff=True)
+    assert not again.changed and not again["recreated"], again
+    assert server.container().id == new.id
+
+    info = run_module(settings_info, {"container_name": server.name, "env_file": str(server.env_file)})
+    assert info["settings"]["host"] == wanted["host"] and info["settings"]["license"] == "********"
+    assert info["pending"] == [] and info["env_style"] == "classic"
+    assert LICENSE not in json.dumps(info) and SLACK_SECRET not in json.dumps(info)
+
+
+def test_gorilla_style_replaces_classic_names(run_module, server):
+    res = run_module(settings_module, common(server, env_style="gorilla", host=server.url, session_length="24h"))
+    assert res.changed, res
+    env = server.env()
+    assert env["GORILLA_FRONTEND_HOST"] == server.url and "HOST" not in env
+    assert env["GORILLA_SESSION_LENGTH"] == "24h"
+    assert "\nHOST=" not in server.env_file.read_text()
+
+
+def test_malformed_license_refused_before_any_change(run_module, server):
+    old_id = server.container().id
+    before = server.env_file.read_text()
+    res = run_module(settings_module, common(server, license="eyJhbGciOiJSUzI1NiJ9.only-two"))
+    assert res.failed and "compact JWS format must have three parts" in res["msg"]
+    assert server.container().id == old_id and server.env_file.read_text() == before
+
+
+def test_wrong_admin_key_fails_before_any_change(run_module, server):
+    old_id = server.container().id
+    before = server.env_file.read_text()
+    args = common(server, host="http://other.example.test")
+    args.pop("api_key_file")
+    args["api_key"] = "local-" + "f" * 40
+    res = run_module(settings_module, args)
+    assert res.failed and "before changing anything" in res["msg"] and "HTTP 401" in res["msg"]
+    assert server.container().id == old_id and server.env_file.read_text() == before
+
+
+def test_local_restore_and_log_secret(run_module, server, tmp_path):
+    res = run_module(settings_module, common(server, local_restore=True))
+    assert res.changed and server.env()["LOCAL_RESTORE"] == "true"
+    assert server.status()["local_restore"] is True
+    dest = tmp_path / "restore-password"
+    args = {"container_name": server.name, "dest": str(dest), "wait_timeout": 30,
+            "pattern": r"(?i)temporary password\b[^:\n]*:\s*(?P<secret>\S+)"}
+    res = run_module(container_log_secret, args, check_mode=True)
+    assert res.changed and res["found"] and not dest.exists()
+    res = run_module(container_log_secret, args)
+    assert res.changed and res["found"] and res["dest"] == str(dest)
+    password = dest.read_text().strip()
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
+    assert password and password not in json.dumps(res)
+    assert server.check_password("restore@wandb.com", password)["valid"] is True
+    assert not run_module(container_log_secret, args).changed  # idempotent
+
+    res = run_module(settings_module, common(server, local_restore=False))
+    assert res.changed and "LOCAL_RESTORE" not in server.env()
+    assert server.status()["local_restore"] is False
+
+
+def test_log_secret_not_found_fails_bounded(run_module, server, tmp_path):
+    res = run_module(container_log_secret, {"container_name": server.name, "dest": str(tmp_path / "x"),
+                                            "pattern": "no such line (?P<secret>x)", "wait_timeout": 2})
+    assert res.failed and "matched the pattern within 2s" in res["msg"]
+    assert not (tmp_path / "x").exists()

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wandb_local.server.plugins.filter.server_env import server_env, split_secret_env
+
+
+def test_classic_names_and_unset_values_left_out():
+    env = server_env({"host": "https://w.example.com", "license": "", "local_restore": False,
+                      "logging_enabled": True, "mysql": None})
+    assert env == {"HOST": "https://w.example.com", "LOGGING_ENABLED": "true"}
+
+
+def test_gorilla_spelling():
+    env = server_env({"host": "https://w", "license": "a.b.c", "oidc_auth_method": "pkce", "bucket": "s3://b"},
+                     "gorilla")
+    assert env == {"GORILLA_FRONTEND_HOST": "https://w", "GORILLA_LICENSE": "a.b.c",
+                   "GORILLA_AUTH_METHOD": "pkce", "BUCKET": "s3://b"}
+
+
+def test_integration_env_is_translated_and_explicit_settings_win():
+    published = {"BUCKET": "s3://from-role", "AWS_REGION": "eu-west-1", "OIDC_ISSUER": "https://idp",
+                 "STORAGE_ONLY": "x"}
+    env = server_env({"bucket": "s3://explicit", "aws_region": "", "oidc_issuer": ""}, "gorilla", published)
+    assert env["BUCKET"] == "s3://explicit"
+    assert env["AWS_REGION"] == "eu-west-1"  # an empty explicit setting does not erase the role's value
+    assert env["GORILLA_OIDC_ISSUER"] == "https://idp"
+    assert env["STORAGE_ONLY"] == "x"
+
+
+def test_extra_env_passed_verbatim_and_wins():
+    env = server_env({"host": "https://w"}, "classic", None, {"HOST": "https://other", "GORILLA_X": 1})
+    assert env == {"HOST": "https://other", "GORILLA_X": "1"}
+
+
+@pytest.mark.parametrize("settings, extra, message", [
+    ({"nonsense": "x"}, None, "unknown W&B setting"),
+    ({"host": "https://w\nEVIL=1"}, None, "line break"),
+    ({}, {"BAD-NAME": "x"}, "not a valid variable name"),
+])
+def test_bad_input_fails_with_a_clear_message(settings, extra, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        server_env(settings, "classic", None, extra)
+
+
+def test_unknown_style_refused():
+    with pytest.raises(AnsibleFilterError, match="env style"):
+        server_env({}, "modern")
+
+
+def test_split_secret_env_by_name_and_by_credentials_in_urls():
+    split = split_secret_env({
+        "HOST": "https://w", "LICENSE": "a.b.c", "SLACK_SECRET": "s", "GORILLA_OIDC_SECRET": "o",
+        "BUCKET": "s3://KEY:SECRET@minio.local/bucket", "REDIS": "redis://h:6379", "MY_API_TOKEN": "t",
+        "BUCKET_QUEUE": "sqs://q",
+    })
+    assert split["plain"] == {"HOST": "https://w", "BUCKET_QUEUE": "sqs://q"}
+    assert set(split["secret"]) == {"LICENSE", "SLACK_SECRET", "GORILLA_OIDC_SECRET", "BUCKET", "REDIS",
+                                    "MY_API_TOKEN"}

@@ -1,0 +1,83 @@
+"""Units for the provider-neutral storage helpers (names, CORS rule, diff, merge)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.wandb_local.server.plugins.module_utils import _storage as st
+
+
+@pytest.mark.parametrize("name", ["wandb-files", "abc", "a.b-c.d", "1bucket", "x" * 63])
+def test_valid_s3_bucket_names(name):
+    assert st.s3_bucket_name_problems(name) == []
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("", "empty"),
+    ("ab", "3 to 63"),
+    ("x" * 64, "3 to 63"),
+    ("Wandb-Files", "lowercase"),
+    ("wandb_files", "lowercase"),
+    ("-wandb", "begin and end"),
+    ("wandb..files", "adjacent dots"),
+    ("wandb.-files", "next to a hyphen"),
+    ("192.168.1.10", "IP address"),
+    ("xn--wandb", "xn--"),
+    ("wandb-s3alias", "-s3alias"),
+])
+def test_invalid_s3_bucket_names_say_why(name, fragment):
+    problems = st.s3_bucket_name_problems(name)
+    assert problems and fragment in " ".join(problems)
+    msg = st.bucket_name_error("S3 bucket", name, problems)
+    assert "storage_bucket" in msg and fragment in msg
+
+
+def test_gcs_and_azure_names():
+    assert st.gcs_bucket_name_problems("wandb_files.example") == []
+    assert st.gcs_bucket_name_problems("google-files")
+    assert st.gcs_bucket_name_problems("Upper")
+    assert st.azure_container_name_problems("wandb-files") == []
+    assert st.azure_container_name_problems("wandb--files")
+    assert st.azure_container_name_problems("wandb_files")
+
+
+def test_origin_normalisation():
+    assert st.normalize_origin("https://WandB.Example.com/") == "https://wandb.example.com"
+    assert st.normalize_origin("http://10.0.0.5:8080/path") == "http://10.0.0.5:8080"
+    assert st.normalize_origin("*") == "*"
+    with pytest.raises(ValueError, match="scheme and host"):
+        st.normalize_origin("wandb.example.com")
+
+
+def test_cors_rule_from_origins_is_canonical():
+    rule = st.cors_rule(["https://b.example.com/", "https://A.example.com", "https://b.example.com"])
+    assert rule == {
+        "origins": ["https://a.example.com", "https://b.example.com"],
+        "methods": ["GET", "PUT"],
+        "headers": ["*"],
+        "max_age_seconds": None,
+    }
+    assert st.cors_rule("https://x.example.com", methods=["put", "get"], max_age_seconds="600")["max_age_seconds"] == 600
+    with pytest.raises(ValueError, match="at least one"):
+        st.cors_rule([])
+
+
+def test_same_ignores_order():
+    assert st.same({"a": [3, 1], "b": {"y": 1, "x": [{"k": 2}, {"k": 1}]}},
+                   {"b": {"x": [{"k": 1}, {"k": 2}], "y": 1}, "a": [1, 3]})
+    assert not st.same({"a": [1]}, {"a": [1, 2]})
+
+
+def test_make_diff_renders_json_documents():
+    diff = st.make_diff(None, {"b": 1}, header="thing")
+    assert diff["before"] == ""
+    assert json.loads(diff["after"]) == {"b": 1}
+    assert diff["after_header"] == "thing (after)"
+
+
+def test_merge_by_id_keeps_foreign_items_and_replaces_ours():
+    current = [{"Id": "theirs", "v": 1}, {"Id": "ours", "v": 0}, {"v": 7}]
+    merged = st.merge_by_id(current, {"Id": "ours", "v": 2}, lambda i: i.get("Id"), "ours")
+    assert merged == [{"Id": "theirs", "v": 1}, {"v": 7}, {"Id": "ours", "v": 2}]
+    assert st.merge_by_id(current, None, lambda i: i.get("Id"), "ours") == [{"Id": "theirs", "v": 1}, {"v": 7}]
