@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) wandb_local.server contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to wandb_local.server
+# Apache License 2.0 (see LICENSE)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -18,7 +18,7 @@ description:
     the event type C(OBJECT_FINALIZE), no object name prefix. Configs for the same topic that differ are deleted;
     a re-run with a matching config changes nothing (no duplicate configs).
 author:
-  - wandb_local.server contributors
+  - wandb_local.server contributors (!UNKNOWN)
 options:
   project:
     description: Google Cloud project ID of the bucket and the topic.

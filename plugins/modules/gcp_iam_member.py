@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) wandb_local.server contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to wandb_local.server
+# Apache License 2.0 (see LICENSE)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -16,7 +16,7 @@ description:
   - For the W&B server, C(roles/iam.serviceAccountTokenCreator) on the instance's own service account gives it
     C(iam.serviceAccounts.signBlob), needed to sign file URLs.
 author:
-  - wandb_local.server contributors
+  - wandb_local.server contributors (!UNKNOWN)
 options:
   project:
     description: Google Cloud project ID (of the topic or subscription; for the other kinds used for validation only).

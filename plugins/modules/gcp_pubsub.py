@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) wandb_local.server contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to wandb_local.server
+# Apache License 2.0 (see LICENSE)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -15,7 +15,7 @@ description:
   - An existing subscription attached to another topic is an error (Pub/Sub cannot move a subscription).
   - Topic and subscription IDs are checked against the Pub/Sub naming rules before any call.
 author:
-  - wandb_local.server contributors
+  - wandb_local.server contributors (!UNKNOWN)
 options:
   project:
     description: Google Cloud project ID that owns the topic and the subscription.

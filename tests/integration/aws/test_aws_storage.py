@@ -284,3 +284,32 @@ def test_secret_module_option_is_masked_in_verbose_output(moto_endpoint, tmp_pat
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert "wandb-secret-q" in out and secret not in out
+
+
+def _playbook_rc(tmp_path, name, play_vars):
+    book = tmp_path / ("%s.yml" % name)
+    book.write_text(json.dumps([{
+        "name": name, "hosts": "localhost", "gather_facts": False, "vars": play_vars,
+        "roles": [{"role": "wandb_local.server.storage"}],
+        "tasks": [{"name": "Show env", "ansible.builtin.debug": {"msg": "ENV={{ storage_server_env | to_json }}"}}],
+    }]))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           "-e", "ansible_python_interpreter=%s" % sys.executable, str(book)],
+                          cwd=str(REPO), env=env, capture_output=True, text=True, timeout=120, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_role_provider_none_does_nothing(tmp_path):
+    rc, out = _playbook_rc(tmp_path, "none", {})
+    assert rc == 0, out[-3000:]
+    assert "ENV={}" in out and "changed=0" in out
+
+
+def test_role_preflight_rejects_invalid_bucket_name_naming_the_variable(moto_endpoint, tmp_path, boto):
+    rc, out = _playbook_rc(tmp_path, "bad", {
+        "storage_provider": "aws", "storage_bucket": "Bad_Bucket", "storage_queue": "wandb-bad-events",
+        "storage_cors_origins": [HOST], "storage_aws_endpoint_url": moto_endpoint})
+    assert rc != 0
+    assert "storage_bucket must be a valid S3 bucket name" in out
+    assert not boto("sqs").list_queues(QueueNamePrefix="wandb-bad-events").get("QueueUrls")

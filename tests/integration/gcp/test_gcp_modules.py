@@ -24,6 +24,8 @@ def diff(res, side):
     """One side of a module's --diff (pretty JSON text, '' for nothing) as data."""
     text = res["diff"][side]
     return json.loads(text) if text else None
+
+
 AGENT = "serviceAccount:service-%s@gs-project-accounts.iam.gserviceaccount.com" % PROJECT_NUMBER
 
 

@@ -50,8 +50,10 @@ def test_reset_password_needs_email(server, tmp_path, playbook):
 
 def test_restore_access_on_then_off(server, tmp_path, playbook):
     old_id = server.container().id
-    rc, out = playbook("restore_access.yml", dict(base_vars(server), restore=True), diff=True)
+    rc, out = playbook("restore_access.yml", dict(base_vars(server), restore=True,
+                                                  wandb_server_admin_api_enabled=True), diff=True)
     assert rc == 0, out[-3000:]
+    assert "'admin': True" in out or '"admin": true' in out  # the admin key still works after the restart
     assert server.container().id != old_id
     assert server.env()["LOCAL_RESTORE"] == "true" and "LOCAL_RESTORE=true" in server.env_file.read_text()
     assert server.status()["local_restore"] is True and server.status()["sso"] == "disabled"
@@ -83,3 +85,34 @@ def test_restore_access_check_mode_changes_nothing(server, tmp_path, playbook):
     assert server.container().id == old_id
     assert "LOCAL_RESTORE" not in server.env_file.read_text()
     assert "LOCAL_RESTORE=true" in out  # the masked diff shows what would change
+
+
+def test_settings_secrets_absent_from_vvv_and_diff(server, tmp_path, playbook):
+    lic = "eyJhbGciOiJSUzI1NiJ9.eyJwbGF5Ym9vay1saWNlbnNlIjoxfQ.cGxheWJvb2stc2lnbmF0dXJl"
+    secret = "playbook-slack-secret-value"
+    play = tmp_path / "apply.yml"
+    play.write_text("""---
+- name: Apply settings
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Apply
+      wandb_local.server.settings:
+        container_name: "{{ wandb_server_container_name }}"
+        env_file: "{{ wandb_server_config_dir }}/{{ wandb_server_container_name }}.env"
+        base_url: "{{ wandb_base_url }}"
+        api_key_file: "{{ wandb_server_config_dir }}/admin-api-key"
+        ready_timeout: 60
+        license: "{{ lic }}"
+        slack_client_id: slack-id
+        slack_secret: "{{ secret }}"
+""")
+    rc, out = playbook(str(play), dict(base_vars(server), lic=lic, secret=secret), diff=True)
+    assert rc == 0, out[-3000:]
+    assert recap_changed(out) == 1
+    assert "SLACK_SECRET=********" in out and "SLACK_CLIENT_ID=slack-id" in out
+    for value in (lic, secret, server.admin_key):
+        assert value not in out
+    assert server.env()["SLACK_SECRET"] == secret
+    rc, out = playbook(str(play), dict(base_vars(server), lic=lic, secret=secret), diff=True)
+    assert rc == 0 and recap_changed(out) == 0, out[-3000:]
