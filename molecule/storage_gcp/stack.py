@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-FAKE = REPO / "tests" / "fixtures" / "gcp_fake" / "server.py"
+FAKE = REPO / "tests" / "fixtures" / "gcp_fake" / "gcp_fake.py"
 PUBSUB_EMULATOR = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
 PROJECT_NUMBER = "424242424242"
 SERVER_SA = "wandb-server@wandb-molecule.iam.gserviceaccount.com"

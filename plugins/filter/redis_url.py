@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -8,7 +8,7 @@ name: redis_url
 short_description: Build the W&B server's Redis connection string from its parts
 version_added: 0.1.0
 author:
-  - wandb_local.server contributors
+  - wandb_local.server maintainers (!UNKNOWN)
 description:
   - Returns C(redis://[user:password@]host:port[?tls=true&caCertPath=...&ttlInSeconds=N]) with user and password
     percent-escaped, the format the W&B server reads from C(REDIS).

@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that turn role variables into the W&B server's environment."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: server_env
 version_added: 0.1.0
-author: wandb_local.server maintainers
+author: wandb_local.server maintainers (!UNKNOWN)
 short_description: Environment of the W&B server container from settings
 description:
   - Maps canonical W&B settings (license, host, bucket, oidc_issuer, ...) to the environment variable names

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared AWS client helper for this collection's aws_* modules (private).
 
 - `aws_argument_spec(...)`: the connection options every aws_* module takes (region, endpoint_url,

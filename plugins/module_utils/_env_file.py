@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Docker env files: parse, render, update in place, write atomically with mode 0600, diff with secrets masked.
 
 The format is the one ``docker run --env-file`` and community.docker's ``env_file`` read: one ``KEY=VALUE`` per

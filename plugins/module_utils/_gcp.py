@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared Google Cloud client for the collection's gcp_* modules (private).
 
 Everything goes through the public JSON REST APIs (Cloud Storage JSON API v1, Pub/Sub v1, IAM v1) with

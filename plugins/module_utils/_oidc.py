@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """OpenID Connect pre-flight for the W&B server: read the provider's discovery document and check that the
 W&B server will be able to sign users in with it, before anything is changed.
 

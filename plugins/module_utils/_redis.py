@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Redis connection strings for the W&B server, and a minimal RESP client for a pre-flight PING.
 
 The W&B server reads its external Redis from one connection string (``REDIS``)::

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Provider-neutral helpers for the external file storage modules (AWS, GCP, Azure).
 
 Private to this collection. Nothing here talks to a cloud: it validates names, normalises the

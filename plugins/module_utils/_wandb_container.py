@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The W&B server container through the Docker SDK: read its environment and logs, recreate it with a new env.
 
 ``recreate_with_env`` re-creates a container with exactly the configuration Docker reports for it (``Config``,

@@ -1,13 +1,13 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: container_logs
 version_added: 0.1.0
-author: wandb_local.server maintainers
+author: wandb_local.server maintainers (!UNKNOWN)
 short_description: Last lines of a container's log, credentials redacted
 description:
   - Reads the last lines of a container's log through the Docker Engine API, for error messages such as

@@ -1,13 +1,13 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: env_file
 version_added: 0.1.0
-author: wandb_local.server maintainers
+author: wandb_local.server maintainers (!UNKNOWN)
 short_description: Write the W&B server's Docker env file, secrets kept out of output
 description:
   - Writes a Docker C(--env-file) (C(KEY=VALUE) per line, no quoting) holding exactly the given variables,

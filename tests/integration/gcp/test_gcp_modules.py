@@ -15,7 +15,7 @@ from ansible_collections.wandb_local.server.plugins.modules import (
     gcp_pubsub,
 )
 
-from conftest import PROJECT, PROJECT_NUMBER, SERVER_SA  # noqa: E402  (tests/integration/gcp/conftest.py)
+from gcp_testenv import PROJECT, PROJECT_NUMBER, SERVER_SA
 
 ORIGIN = "https://wandb.example.com"
 

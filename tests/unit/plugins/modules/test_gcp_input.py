@@ -16,7 +16,7 @@ from ansible_collections.wandb_local.server.plugins.modules import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "fixtures" / "gcp_fake"))
-from server import GcpFake  # noqa: E402
+from gcp_fake import GcpFake  # noqa: E402
 
 
 @pytest.fixture
