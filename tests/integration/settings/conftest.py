@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-docker = pytest.importorskip("docker")  # part of requirements.txt; present wherever the suite runs
+import docker  # noqa: E402  (requirements.txt)
 
 REPO = Path(__file__).resolve().parents[3]
 BUILD = REPO / "tests" / "fixtures" / "standin" / "build.sh"
@@ -103,9 +103,19 @@ class Server(object):
         return json.loads(http(self.url + "/__standin__/check-password", {"email": email, "password": password})[1])
 
     def remove(self):
+        """Remove the container(s) and the /vol volume. After a recreation the image's anonymous volume is
+        mounted by name, which `docker rm -v` keeps, so the volumes are removed explicitly."""
+        volumes = set()
         for name in (self.name, self.name + "-wandb-previous"):
             try:
-                self.client.containers.get(name).remove(force=True, v=True)
+                container = self.client.containers.get(name)
+            except docker.errors.NotFound:
+                continue
+            volumes.update(m["Name"] for m in container.attrs.get("Mounts") or [] if m.get("Type") == "volume")
+            container.remove(force=True, v=True)
+        for volume in volumes:
+            try:
+                self.client.volumes.get(volume).remove()
             except docker.errors.NotFound:
                 pass
 
