@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) wandb_local.server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Start/stop Azurite and the local ARM/Event Grid fake for the storage_azure Molecule scenario.

@@ -17,7 +17,7 @@ def playbook(playbook_path, extra_vars, *options, timeout=600, env=None):
     run_env.update(env or {})
     cmd = ["ansible-playbook", str(playbook_path), "-e", json.dumps(extra_vars)] + list(options)
     return subprocess.run(cmd, cwd=REPO, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, check=False)
 
 
 def recap(output):

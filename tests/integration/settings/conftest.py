@@ -71,7 +71,7 @@ class Server(object):
         env = {}
         for line in self.env_file.read_text().splitlines():
             if line and not line.startswith("#"):
-                k, _, v = line.partition("=")
+                k, _sep, v = line.partition("=")
                 env[k] = v
         self.client.containers.run(self.image, name=self.name, detach=True, network_mode="host", environment=env)
         self.wait_ready()
@@ -154,7 +154,7 @@ def run_playbook(playbook, extra_vars, tmp_path, check=False, diff=False, timeou
     if diff:
         cmd.append("--diff")
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(cmd, cwd=str(REPO), capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, cwd=str(REPO), capture_output=True, text=True, env=env, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 

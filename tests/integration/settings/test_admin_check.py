@@ -8,7 +8,6 @@ import time
 from ansible_collections.wandb_local.server.plugins.modules import admin_check
 
 
-
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -7,7 +7,6 @@ import re
 import stat
 
 
-
 def recap_changed(output):
     match = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", output)
     assert match, output[-3000:]

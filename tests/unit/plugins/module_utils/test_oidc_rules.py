@@ -57,10 +57,10 @@ def test_response_modes_unpublished_is_accepted():
 
 
 def test_pkce_needs_code_and_s256():
-    assert any("response type code" in p for p in document_problems(doc(response_types_supported=["id_token"]),
-                                                                      ISSUER, "pkce"))
-    assert any("offers only plain" in p for p in document_problems(doc(code_challenge_methods_supported=["plain"]),
-                                                                     ISSUER, "pkce"))
+    no_code = document_problems(doc(response_types_supported=["id_token"]), ISSUER, "pkce")
+    assert any("response type code" in p for p in no_code)
+    only_plain = document_problems(doc(code_challenge_methods_supported=["plain"]), ISSUER, "pkce")
+    assert any("offers only plain" in p for p in only_plain)
     unpublished = doc(code_challenge_methods_supported=None)
     assert any("does not publish" in p for p in document_problems(unpublished, ISSUER, "pkce"))
     assert document_problems(unpublished, ISSUER, "pkce", assume_pkce=True) == []

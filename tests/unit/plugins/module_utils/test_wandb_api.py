@@ -138,14 +138,14 @@ def test_401_403_fail_at_once(server, status):
 
 def test_null_viewer_is_a_refused_key(server):
     server.responses["/graphql"] = [(200, {"data": {"viewer": None}})]
-    api, _ = client(server.url)
+    api, _module = client(server.url)
     with pytest.raises(WandbAuthError, match="viewer is null"):
         api.viewer()
 
 
 def test_graphql_errors_without_data_raise(server):
     server.responses["/graphql"] = [(200, {"errors": [{"message": "Cannot query field"}]})]
-    api, _ = client(server.url)
+    api, _module = client(server.url)
     with pytest.raises(WandbApiError, match="Cannot query field"):
         api.graphql("query { nope }")
 
@@ -186,7 +186,7 @@ def test_deadline_bounds_retries():
 
 def test_wait_ready_polls_until_200(server):
     server.responses["/ready"] = [(503, {}), (503, {}), (200, {"ok": True})]
-    api, _ = client(server.url)
+    api, _module = client(server.url)
     waited = api.wait_ready(timeout=10, interval=0.05)
     assert waited < 5
     assert [r["path"] for r in server.requests] == ["/ready"] * 3
@@ -195,7 +195,7 @@ def test_wait_ready_polls_until_200(server):
 
 def test_wait_ready_times_out(server):
     server.responses["/ready"] = [(503, {})]
-    api, _ = client(server.url)
+    api, _module = client(server.url)
     with pytest.raises(WandbApiError, match="did not answer 200 within"):
         api.wait_ready(timeout=0.3, interval=0.05)
 
@@ -256,12 +256,12 @@ def test_tls_verified_by_default(tls_server):
 
 
 def test_tls_with_ca_path(tls_server):
-    api, _ = client(tls_server.url, ca_path=tls_server.cert)
+    api, _module = client(tls_server.url, ca_path=tls_server.cert)
     assert api.viewer()["username"] == "admin"
 
 
 def test_tls_validate_certs_false(tls_server):
-    api, _ = client(tls_server.url, validate_certs=False)
+    api, _module = client(tls_server.url, validate_certs=False)
     assert api.viewer()["username"] == "admin"
 
 
