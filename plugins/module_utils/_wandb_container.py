@@ -10,6 +10,7 @@ creating or starting the new one fails, the old one is renamed back and started 
 """
 from __future__ import annotations
 
+import re
 import traceback
 
 try:
@@ -59,10 +60,21 @@ def env_of(attrs):
     return env
 
 
-def logs(api, name, since=None):
-    """stdout+stderr of the container as text."""
-    raw = api.logs(name, stdout=True, stderr=True, timestamps=False, since=since)
+def logs(api, name, since=None, tail="all"):
+    """stdout+stderr of the container as text (the last ``tail`` lines, or all)."""
+    raw = api.logs(name, stdout=True, stderr=True, timestamps=False, since=since, tail=tail)
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+# Log lines that may carry credentials (LOCAL_RESTORE prints a temporary password) are redacted before
+# any of them is shown.
+_CREDENTIAL_WORD = re.compile(r"(?i)(password|passwd|secret|api[_ -]?key|token)")
+
+
+def redact(line):
+    """A log line cut after the first word that announces a credential (the value may follow anywhere)."""
+    match = _CREDENTIAL_WORD.search(line)
+    return line if match is None else line[:match.end()] + " ********"
 
 
 def _bind_targets(host_config):

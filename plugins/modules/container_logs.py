@@ -60,30 +60,34 @@ status:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.wandb_local.server.plugins.module_utils._docker import (
-    DOCKER_COMMON_ARGS,
-    DockerException,
-    docker_client,
-    get_container,
-    log_lines,
-    redact,
-)
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
 
 
 def main():
-    argument_spec = dict(name=dict(type="str", required=True), tail=dict(type="int", default=40))
-    argument_spec.update(DOCKER_COMMON_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = docker_client(module)
-    container = get_container(module, client, module.params["name"])
-    if container is None:
-        module.exit_json(changed=False, exists=False, lines=[], status="")
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            tail=dict(type="int", default=40),
+            docker_host=dict(type="str", default="unix:///var/run/docker.sock", aliases=["docker_url"]),
+            timeout=dict(type="int", default=60),
+        ),
+        supports_check_mode=True,
+    )
+    if not wc.HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker"), exception=wc.DOCKER_IMPORT_ERROR)
+    name = module.params["name"]
     try:
-        lines = [redact(line) for line in log_lines(container, module.params["tail"])]
-    except DockerException as exc:
-        module.fail_json(msg="Cannot read the log of %s: %s" % (module.params["name"], exc))
-    module.exit_json(changed=False, exists=True, lines=lines, status=container.status)
+        api = wc.client(module.params["docker_host"], module.params["timeout"])
+        attrs = wc.inspect(api, name)
+        if attrs is None:
+            module.exit_json(changed=False, exists=False, lines=[], status="")
+        text = wc.logs(api, name, tail=module.params["tail"])
+    except Exception as exc:  # the Docker SDK raises several unrelated types (APIError, requests errors)
+        module.fail_json(msg="Cannot read the log of container %s through %s: %s. Is Docker running?"
+                         % (name, module.params["docker_host"], exc))
+    lines = [wc.redact(line) for line in text.splitlines()]
+    module.exit_json(changed=False, exists=True, lines=lines, status=attrs["State"]["Status"])
 
 
 if __name__ == "__main__":

@@ -70,55 +70,14 @@ changed_names:
 """
 
 import os
-import re
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.wandb_local.server.plugins.module_utils import _env_file
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import SETTINGS, is_secret_env
 
 # Names the catalog knows as not secret; values of other variables that leave the file stay masked.
 _KNOWN_PLAIN = set(n for classic, gorilla, secret in SETTINGS.values() if not secret for n in (classic, gorilla))
-
-MASK = "********"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def parse(text):
-    """Variables of a Docker env file (comments and blank lines skipped)."""
-    env = {}
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#") or "=" not in line:
-            continue
-        name, value = line.split("=", 1)
-        env[name.strip()] = value
-    return env
-
-
-def render(env, header):
-    lines = ["# " + line for line in header.splitlines()] if header else []
-    lines.extend("%s=%s" % (name, env[name]) for name in sorted(env))
-    return "\n".join(lines) + "\n"
-
-
-def masked_lines(env, secret_names, other_env=None):
-    """Env file lines for the diff; secret values masked, marked when they differ from other_env."""
-    lines = []
-    for name in sorted(env):
-        value = env[name]
-        if name in secret_names:
-            changed = other_env is not None and name in other_env and other_env[name] != value
-            value = MASK + (" (changed)" if changed else "")
-        lines.append("%s=%s\n" % (name, value))
-    return "".join(lines)
-
-
-def validate(module, env):
-    for name, value in env.items():
-        if not _NAME.match(name):
-            module.fail_json(msg="env_file: %r is not a valid environment variable name" % name)
-        if "\n" in value or "\r" in value:
-            module.fail_json(msg="env_file: the value of %s contains a line break; Docker env files cannot carry it" % name)
 
 
 def wanted_mode(module):
@@ -130,23 +89,6 @@ def wanted_mode(module):
     if mode & 0o077:
         module.fail_json(msg="env_file: mode %s would let others read secrets; use 0600 or narrower" % oct(mode))
     return mode
-
-
-def write_atomic(path, text, mode):
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".env-", dir=directory)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        if os.path.exists(path):
-            st = os.stat(path)
-            os.chown(tmp, st.st_uid, st.st_gid)
-        os.rename(tmp, path)
-    except Exception:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main():
@@ -166,47 +108,40 @@ def main():
     overlap = set(env) & set(secrets)
     if overlap:
         module.fail_json(msg="env_file: %s given both in env and secret_env" % ", ".join(sorted(overlap)))
-    wanted = dict(env)
-    wanted.update(secrets)
-    validate(module, wanted)
+    wanted = dict((name, value) for name, value in sorted(list(env.items()) + list(secrets.items())))
     mode = wanted_mode(module)
+    try:
+        new_text = _env_file.render(wanted, module.params["header"])
+    except _env_file.EnvFileError as exc:
+        module.fail_json(msg="env_file: %s" % exc)
 
     if not os.path.isdir(os.path.dirname(path) or "."):
         module.fail_json(msg="env_file: directory %s does not exist; create it first" % os.path.dirname(path))
-    exists = os.path.exists(path)
-    current_text = ""
-    current_mode = None
-    if exists:
-        with open(path) as handle:
-            current_text = handle.read()
-        current_mode = stat.S_IMODE(os.stat(path).st_mode)
-    current = parse(current_text)
-    new_text = render(wanted, module.params["header"])
-
-    changed_names = sorted(n for n in set(current) | set(wanted) if current.get(n) != wanted.get(n))
+    current_text = _env_file.read_text(path)
+    exists = current_text is not None
+    try:
+        current = _env_file.parse(current_text or "")
+    except _env_file.EnvFileError as exc:
+        module.fail_json(msg="env_file: %s is not a Docker env file (%s); move it away or fix it" % (path, exc))
     content_changed = new_text != current_text
-    mode_changed = current_mode != mode
+    mode_changed = exists and stat.S_IMODE(os.stat(path).st_mode) != mode
     changed = content_changed or mode_changed
 
     # Secrets are masked on both sides of the diff. A variable leaving the file keeps its value hidden
     # unless the catalog knows it as plain: it may have been a secret last run.
     secret_names = set(secrets) | set(n for n in wanted if is_secret_env(n) and n not in env)
     secret_names |= set(n for n in current if n not in env and (n in secrets or n not in _KNOWN_PLAIN))
+    before_text, after_text = _env_file.masked_diff(current, wanted, is_secret=secret_names.__contains__)
     result = dict(
         changed=changed,
         path=path,
         names=sorted(wanted),
-        changed_names=changed_names,
-        diff=dict(
-            before_header=path,
-            after_header=path,
-            before=masked_lines(current, secret_names) if exists else "",
-            after=masked_lines(wanted, secret_names, current),
-        ),
+        changed_names=_env_file.changed_names(current, wanted),
+        diff=dict(before_header=path, after_header=path, before=before_text if exists else "", after=after_text),
     )
     if changed and not module.check_mode:
         if content_changed:
-            write_atomic(path, new_text, mode)
+            _env_file.write(path, new_text, mode)
         else:
             os.chmod(path, mode)
     module.exit_json(**result)
