@@ -1,5 +1,5 @@
 # Copyright: contributors to wandb_local.server
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Start/stop the Google Cloud test stack of the storage_gcp Molecule scenario, all on 127.0.0.1.
 
 `stack.py start DIR`: the Pub/Sub emulator of the Google Cloud CLI, gcp-storage-emulator and the API fake

@@ -43,6 +43,40 @@ SERVER_INFO_QUERY = """query ServerInfo {
 }"""
 
 
+# --------------------------------------------------------------------------------------------------
+# Module options (documented by the doc fragments wandb_local.server._wandb_api and ._wandb_container)
+# --------------------------------------------------------------------------------------------------
+
+
+def server_api_argument_spec(**extra):
+    """Options of the modules that reach the server through WandbApi, merged with the module's own options."""
+    spec = dict(
+        base_url=dict(type="str", default="http://127.0.0.1:8080"),
+        api_key=dict(type="str", no_log=True),
+        api_key_file=dict(type="path"),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        timeout=dict(type="float", default=10),
+        retries=dict(type="int", default=5),
+    )
+    spec.update(extra)
+    return spec
+
+
+def container_argument_spec(**extra):
+    """Options naming the server container and its env file (settings, settings_info), merged with extra options.
+
+    Kept here next to server_api_argument_spec so that every shared option of the server modules is defined once.
+    """
+    spec = dict(
+        container_name=dict(type="str", default="wandb-local"),
+        env_file=dict(type="path"),
+        docker_host=dict(type="str"),
+    )
+    spec.update(extra)
+    return spec
+
+
 class WandbApiError(Exception):
     """A request that failed for good (after retries, or not retryable)."""
 

@@ -15,26 +15,10 @@ description:
     the way C(wandb login) verifies a key (wandb/wandb core/internal/wbapi/authhandler.go); the key is accepted only
     when C(viewer) is not null."
   - Optionally waits for C(GET /ready) first and reads C(serverInfo).
+  - One of O(api_key) and O(api_key_file) is required.
   - HTTP 401 and 403 fail at once with a clear message; connection refused and 5xx are retried with bounded
     exponential backoff.
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Returns no diff.
 options:
-  base_url:
-    description: URL of the server as reached from the managed node.
-    type: str
-    default: http://127.0.0.1:8080
-  api_key:
-    description: The admin API key. One of O(api_key) and O(api_key_file) is required.
-    type: str
-  api_key_file:
-    description: File holding the admin API key (the C(wandb_server) role keeps it at C(/etc/wandb-local/admin-api-key)).
-    type: path
   require_admin:
     description: Fail when the server reports the viewer is not an admin (only when the server reports C(admin)).
     type: bool
@@ -43,23 +27,11 @@ options:
     description: Seconds to wait for C(/ready) before the query; V(0) does not wait.
     type: int
     default: 0
-  validate_certs:
-    description: Verify TLS certificates. Only turn off for tests.
-    type: bool
-    default: true
-  ca_path:
-    description: CA bundle for a server with a private CA.
-    type: path
-  timeout:
-    description: Seconds for one HTTP request.
-    type: float
-    default: 10
-  retries:
-    description: Retries of a request that failed transiently (connection refused, 5xx).
-    type: int
-    default: 5
 seealso:
   - module: wandb_local.server.settings
+extends_documentation_fragment:
+  - wandb_local.server._attributes.read_only
+  - wandb_local.server._wandb_api
 """
 
 EXAMPLES = r"""
@@ -92,21 +64,15 @@ from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api impo
     WandbApi,
     WandbApiError,
     WandbAuthError,
+    server_api_argument_spec,
 )
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            base_url=dict(type="str", default="http://127.0.0.1:8080"),
-            api_key=dict(type="str", no_log=True),
-            api_key_file=dict(type="path"),
+        argument_spec=server_api_argument_spec(
             require_admin=dict(type="bool", default=True),
             wait_ready=dict(type="int", default=0),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-            timeout=dict(type="float", default=10),
-            retries=dict(type="int", default=5),
         ),
         required_one_of=[("api_key", "api_key_file")],
         mutually_exclusive=[("api_key", "api_key_file")],

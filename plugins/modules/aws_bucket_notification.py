@@ -19,8 +19,6 @@ description:
   - Filter rule names are sent lowercase (C(prefix), C(suffix)), as the S3 API reference spells them.
 author:
   - wandb_local.server maintainers (!UNKNOWN)
-requirements:
-  - boto3
 options:
   bucket:
     description:
@@ -56,38 +54,10 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  region:
-    description:
-      - AWS region of the resources. Defaults to the region of the boto3 credential chain, then C(us-east-1).
-    type: str
-    aliases: [aws_region]
-  endpoint_url:
-    description:
-      - Endpoint URL for S3-compatible stores or emulators (for example moto). Omit for AWS.
-    type: str
-    aliases: [aws_endpoint_url]
-  profile:
-    description:
-      - Named profile of the shared AWS config and credentials files. Omit to use the usual boto3 credential chain.
-    type: str
-    aliases: [aws_profile]
-  access_key:
-    description:
-      - AWS access key id. Omit to use the usual boto3 credential chain (environment, profile, instance role).
-    type: str
-    aliases: [aws_access_key_id]
-  secret_key:
-    description:
-      - AWS secret access key. Never logged. Omit to use the usual boto3 credential chain.
-    type: str
-    aliases: [aws_secret_access_key]
-  session_token:
-    description:
-      - AWS session token for temporary credentials. Never logged.
-    type: str
-    aliases: [aws_session_token]
 notes:
   - Supports check mode and diff mode (before/after of the bucket's whole notification configuration).
+extends_documentation_fragment:
+  - wandb_local.server._aws
 """
 
 EXAMPLES = r"""

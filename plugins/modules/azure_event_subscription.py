@@ -21,10 +21,6 @@ description:
 author:
   - wandb_local.server contributors (!UNKNOWN)
 options:
-  subscription_id:
-    description: Azure subscription id (a GUID). Default from E(AZURE_SUBSCRIPTION_ID).
-    type: str
-    required: true
   resource_group:
     description: Resource group of the storage account.
     type: str
@@ -54,35 +50,11 @@ options:
     description: Seconds to wait for the subscription's provisioning to finish.
     type: int
     default: 300
-  tenant_id:
-    description: Microsoft Entra tenant id for the client secret. Default from E(AZURE_TENANT_ID).
-    type: str
-  client_id:
-    description: Application (client) id of the service principal. Default from E(AZURE_CLIENT_ID).
-    type: str
-  client_secret:
-    description: Client secret of the service principal. Default from E(AZURE_CLIENT_SECRET).
-    type: str
-  access_token:
-    description:
-      - An Azure Resource Manager access token to use instead of the client secret (for example from
-        C(az account get-access-token)). Default from E(AZURE_ACCESS_TOKEN).
-    type: str
-  arm_endpoint:
-    description: Azure Resource Manager endpoint; plain http is accepted only for a loopback fake.
-    type: str
-    default: https://management.azure.com
-  authority_host:
-    description: Microsoft identity platform host that issues tokens for the client secret.
-    type: str
-    default: https://login.microsoftonline.com
-  timeout:
-    description: Timeout of each HTTP request, in seconds.
-    type: int
-    default: 60
 requirements:
   - azure-mgmt-core
-  - requests
+extends_documentation_fragment:
+  - wandb_local.server._azure
+  - wandb_local.server._azure.arm
 """
 
 EXAMPLES = r"""

@@ -17,19 +17,6 @@ description:
 author:
   - wandb_local.server contributors (!UNKNOWN)
 options:
-  account_name:
-    description: Storage account name.
-    type: str
-    required: true
-  account_key:
-    description: A key of the storage account (key1 or key2).
-    type: str
-    required: true
-  queue_endpoint:
-    description:
-      - Queue service endpoint. Default V(https://<account_name>.queue.core.windows.net).
-      - For Azurite use the path-style URL, e.g. V(http://127.0.0.1:10001/devstoreaccount1).
-    type: str
   name:
     description: Queue name (3-63 lowercase letters, digits and single hyphens).
     type: str
@@ -39,12 +26,10 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  timeout:
-    description: Timeout of each HTTP request, in seconds.
-    type: int
-    default: 60
-requirements:
-  - requests
+extends_documentation_fragment:
+  - wandb_local.server._azure
+  - wandb_local.server._azure.data
+  - wandb_local.server._azure.queue_endpoint
 """
 
 EXAMPLES = r"""

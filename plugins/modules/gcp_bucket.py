@@ -15,13 +15,11 @@ description:
     customer-managed encryption key (CMEK) and a CORS rule that lets the W&B server's origins C(GET) and C(PUT).
   - The bucket name is checked against the Cloud Storage naming rules before any call.
   - The location of an existing bucket cannot be changed; a different O(location) fails with a message.
+  - O(project) is the project that owns the bucket. The module calls only the Cloud Storage JSON API
+    (O(storage_endpoint)).
 author:
   - wandb_local.server contributors (!UNKNOWN)
 options:
-  project:
-    description: Google Cloud project ID that owns the bucket.
-    type: str
-    required: true
   name:
     description: Bucket name (globally unique).
     type: str
@@ -46,25 +44,8 @@ options:
       - Full resource name of a Cloud KMS key used as the bucket's default key, C(projects/P/locations/L/keyRings/R/cryptoKeys/K).
       - Empty or unset leaves Google-managed encryption.
     type: str
-  credentials_file:
-    description: Path to a service-account JSON key file. Without it, application default credentials are used
-      (or no credentials at all when every endpoint is plain C(http://), i.e. an emulator).
-    type: path
-  storage_endpoint:
-    description: Base URL of the Cloud Storage JSON API.
-    type: str
-    default: https://storage.googleapis.com/storage/v1
-  pubsub_endpoint:
-    description: Base URL of the Pub/Sub API (not used by this module; accepted so one set of defaults fits all gcp modules).
-    type: str
-    default: https://pubsub.googleapis.com/v1
-  iam_endpoint:
-    description: Base URL of the IAM API (not used by this module; accepted so one set of defaults fits all gcp modules).
-    type: str
-    default: https://iam.googleapis.com/v1
-requirements:
-  - google-auth
-  - requests
+extends_documentation_fragment:
+  - wandb_local.server._gcp
 """
 
 EXAMPLES = r"""

@@ -17,13 +17,11 @@ description:
   - Ensures exactly one notification config on the bucket for the topic with payload format C(JSON_API_V1) and
     the event type C(OBJECT_FINALIZE), no object name prefix. Configs for the same topic that differ are deleted;
     a re-run with a matching config changes nothing (no duplicate configs).
+  - O(project) is the project of the bucket and the topic. The module calls the Cloud Storage JSON API
+    (O(storage_endpoint)) and, for the topic's IAM policy, the Pub/Sub API (O(pubsub_endpoint)).
 author:
   - wandb_local.server contributors (!UNKNOWN)
 options:
-  project:
-    description: Google Cloud project ID of the bucket and the topic.
-    type: str
-    required: true
   bucket:
     description: Bucket name.
     type: str
@@ -36,25 +34,8 @@ options:
     description: Grant the project's Cloud Storage service agent C(roles/pubsub.publisher) on the topic.
     type: bool
     default: true
-  credentials_file:
-    description: Path to a service-account JSON key file. Without it, application default credentials are used
-      (or no credentials at all when every endpoint is plain C(http://), i.e. an emulator).
-    type: path
-  storage_endpoint:
-    description: Base URL of the Cloud Storage JSON API.
-    type: str
-    default: https://storage.googleapis.com/storage/v1
-  pubsub_endpoint:
-    description: Base URL of the Pub/Sub API (topic IAM policy).
-    type: str
-    default: https://pubsub.googleapis.com/v1
-  iam_endpoint:
-    description: Base URL of the IAM API (not used by this module).
-    type: str
-    default: https://iam.googleapis.com/v1
-requirements:
-  - google-auth
-  - requests
+extends_documentation_fragment:
+  - wandb_local.server._gcp
 """
 
 EXAMPLES = r"""

@@ -15,13 +15,12 @@ description:
     instead of being lost). Nothing is written when the policy already says what is wanted.
   - For the W&B server, C(roles/iam.serviceAccountTokenCreator) on the instance's own service account gives it
     C(iam.serviceAccounts.signBlob), needed to sign file URLs.
+  - O(project) is the project of the topic or subscription; for the other resource types it is only validated.
+    Bucket policies go through O(storage_endpoint), topic and subscription policies through O(pubsub_endpoint),
+    service-account policies through O(iam_endpoint).
 author:
   - wandb_local.server contributors (!UNKNOWN)
 options:
-  project:
-    description: Google Cloud project ID (of the topic or subscription; for the other kinds used for validation only).
-    type: str
-    required: true
   resource_type:
     description: Kind of resource whose IAM policy is changed.
     type: str
@@ -45,25 +44,8 @@ options:
     type: str
     default: present
     choices: [present, absent]
-  credentials_file:
-    description: Path to a service-account JSON key file. Without it, application default credentials are used
-      (or no credentials at all when every endpoint is plain C(http://), i.e. an emulator).
-    type: path
-  storage_endpoint:
-    description: Base URL of the Cloud Storage JSON API (bucket policies).
-    type: str
-    default: https://storage.googleapis.com/storage/v1
-  pubsub_endpoint:
-    description: Base URL of the Pub/Sub API (topic and subscription policies).
-    type: str
-    default: https://pubsub.googleapis.com/v1
-  iam_endpoint:
-    description: Base URL of the IAM API (service-account policies).
-    type: str
-    default: https://iam.googleapis.com/v1
-requirements:
-  - google-auth
-  - requests
+extends_documentation_fragment:
+  - wandb_local.server._gcp
 """
 
 EXAMPLES = r"""

@@ -14,13 +14,11 @@ description:
   - An existing subscription that pushes is switched to pull (C(modifyPushConfig) with an empty push config).
   - An existing subscription attached to another topic is an error (Pub/Sub cannot move a subscription).
   - Topic and subscription IDs are checked against the Pub/Sub naming rules before any call.
+  - O(project) is the project that owns the topic and the subscription. The module calls only the Pub/Sub API
+    (O(pubsub_endpoint)).
 author:
   - wandb_local.server contributors (!UNKNOWN)
 options:
-  project:
-    description: Google Cloud project ID that owns the topic and the subscription.
-    type: str
-    required: true
   topic:
     description: Topic ID (not the full path).
     type: str
@@ -33,25 +31,8 @@ options:
     description: Acknowledgement deadline used when the subscription is created.
     type: int
     default: 60
-  credentials_file:
-    description: Path to a service-account JSON key file. Without it, application default credentials are used
-      (or no credentials at all when every endpoint is plain C(http://), i.e. an emulator).
-    type: path
-  storage_endpoint:
-    description: Base URL of the Cloud Storage JSON API (not used by this module).
-    type: str
-    default: https://storage.googleapis.com/storage/v1
-  pubsub_endpoint:
-    description: Base URL of the Pub/Sub API, e.g. C(http://127.0.0.1:8085/v1) for the emulator.
-    type: str
-    default: https://pubsub.googleapis.com/v1
-  iam_endpoint:
-    description: Base URL of the IAM API (not used by this module).
-    type: str
-    default: https://iam.googleapis.com/v1
-requirements:
-  - google-auth
-  - requests
+extends_documentation_fragment:
+  - wandb_local.server._gcp
 """
 
 EXAMPLES = r"""

@@ -123,13 +123,6 @@ options:
     type: str
     choices: [env]
     default: env
-  container_name:
-    description: Name of the server container.
-    type: str
-    default: wandb-local
-  env_file:
-    description: The server's env file. Default C(/etc/wandb-local/<container_name>.env).
-    type: path
   recreate:
     description:
       - Recreate the container when its environment differs from the wanted one. With V(false) only the env file is
@@ -145,44 +138,17 @@ options:
     description: Seconds to wait for C(/ready) after the container was recreated; the module fails after that.
     type: int
     default: 600
-  base_url:
-    description: URL at which the server is reached from the managed node, for C(/ready) and GraphQL.
-    type: str
-    default: http://127.0.0.1:8080
-  api_key:
-    description:
-      - Admin API key. When given (or O(api_key_file)), the module proves after a change that the server still
-        accepts it (GraphQL C(viewer)), and before a change that it does.
-    type: str
-  api_key_file:
-    description: File holding the admin API key (the C(wandb_server) role keeps it at C(/etc/wandb-local/admin-api-key)).
-    type: path
-  validate_certs:
-    description: Verify TLS certificates of O(base_url). Only turn off for tests.
-    type: bool
-    default: true
-  ca_path:
-    description: CA bundle to verify O(base_url) with (private CAs).
-    type: path
-  timeout:
-    description: Seconds for one HTTP request.
-    type: float
-    default: 10
-  retries:
-    description: Retries of an HTTP request that failed transiently (connection refused, 5xx), with backoff.
-    type: int
-    default: 5
-  docker_host:
-    description: Docker daemon URL. Default C(DOCKER_HOST) or the local socket.
-    type: str
-requirements:
-  - docker (Python Docker SDK) >= 5.0
 notes:
+  - With an admin API key (O(api_key) or O(api_key_file)) the module proves before a change that the server accepts
+    the key, and after the change that it still does (GraphQL C(viewer)).
   - Secrets (license, OIDC and Slack secrets, MySQL and Redis strings, storage keys) are never returned and are
     masked in C(--diff); a changed secret is shown as C(******** (changed)).
 seealso:
   - module: wandb_local.server.settings_info
   - module: wandb_local.server.admin_check
+extends_documentation_fragment:
+  - wandb_local.server._wandb_container
+  - wandb_local.server._wandb_api
 """
 
 EXAMPLES = r"""
@@ -259,6 +225,8 @@ from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api impo
     WandbApi,
     WandbApiError,
     WandbAuthError,
+    container_argument_spec,
+    server_api_argument_spec,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
     MASK,
@@ -294,23 +262,15 @@ SETTING_OPTIONS = dict(
 
 def argument_spec():
     spec = dict(SETTING_OPTIONS)
+    spec.update(container_argument_spec())
+    spec.update(server_api_argument_spec())
     spec.update(
         host_subpath_allowed=dict(type="bool", default=False),
         env_style=dict(type="str", choices=["classic", "gorilla"], default="classic"),
         route=dict(type="str", choices=["env"], default="env"),
-        container_name=dict(type="str", default="wandb-local"),
-        env_file=dict(type="path"),
         recreate=dict(type="bool", default=True),
         stop_timeout=dict(type="int", default=60),
         ready_timeout=dict(type="int", default=600),
-        base_url=dict(type="str", default="http://127.0.0.1:8080"),
-        api_key=dict(type="str", no_log=True),
-        api_key_file=dict(type="path"),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
-        timeout=dict(type="float", default=10),
-        retries=dict(type="int", default=5),
-        docker_host=dict(type="str"),
     )
     return spec
 

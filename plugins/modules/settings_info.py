@@ -16,28 +16,11 @@ description:
   - Tells which spelling the server is configured with (C(classic) names, C(GORILLA_) names, or C(mixed)), which
     settings are present under both spellings with different values, and whether the env file holds changes the
     container does not run with yet.
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Returns no diff.
-options:
-  container_name:
-    description: Name of the server container.
-    type: str
-    default: wandb-local
-  env_file:
-    description: The server's env file. Default C(/etc/wandb-local/<container_name>.env).
-    type: path
-  docker_host:
-    description: Docker daemon URL. Default C(DOCKER_HOST) or the local socket.
-    type: str
-requirements:
-  - docker (Python Docker SDK) >= 5.0
 seealso:
   - module: wandb_local.server.settings
+extends_documentation_fragment:
+  - wandb_local.server._attributes.read_only
+  - wandb_local.server._wandb_container
 """
 
 EXAMPLES = r"""
@@ -105,6 +88,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
+from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api import container_argument_spec
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
     MASK,
     SETTINGS,
@@ -129,11 +113,7 @@ def style_of(names):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            container_name=dict(type="str", default="wandb-local"),
-            env_file=dict(type="path"),
-            docker_host=dict(type="str"),
-        ),
+        argument_spec=container_argument_spec(),
         supports_check_mode=True,
     )
     p = module.params

@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to wandb_local.server
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection options of the aws_* modules; the argument spec is aws_argument_spec() in module_utils/_aws.py."""
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  region:
+    description:
+      - AWS region of the resources. Defaults to the region of the boto3 credential chain, then C(us-east-1).
+    type: str
+    aliases: [aws_region]
+  endpoint_url:
+    description:
+      - Endpoint URL for S3-compatible stores or emulators (for example moto). Omit for AWS.
+    type: str
+    aliases: [aws_endpoint_url]
+  profile:
+    description:
+      - Named profile of the shared AWS config and credentials files. Omit to use the usual boto3 credential chain.
+    type: str
+    aliases: [aws_profile]
+  access_key:
+    description:
+      - AWS access key id. Omit to use the usual boto3 credential chain (environment, profile, instance role).
+    type: str
+    aliases: [aws_access_key_id]
+  secret_key:
+    description:
+      - AWS secret access key. Never logged. Omit to use the usual boto3 credential chain.
+    type: str
+    aliases: [aws_secret_access_key]
+  session_token:
+    description:
+      - AWS session token for temporary credentials. Never logged.
+    type: str
+    aliases: [aws_session_token]
+requirements:
+  - boto3
+"""
