@@ -1,7 +1,8 @@
 """Shared pytest helpers.
 
 Makes `ansible_collections.wandb_local.server` importable from the checkout (through the
-`collections/` symlink) and gives tests `run_module`, which runs a module's `main()` in-process the
+`collections/` symlink) and the shared test support package `support` (tests/support: processes, emulators,
+ansible-playbook runs) importable, and gives tests `run_module`, which runs a module's `main()` in-process the
 way Ansible would and returns its JSON result.
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "collections"))
+if str(REPO_ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
 

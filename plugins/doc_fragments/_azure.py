@@ -69,22 +69,14 @@ options:
     required: true
 """
 
-    # The endpoint option of data_argument_spec("blob").
-    BLOB_ENDPOINT = r"""
+    # The endpoint option of data_argument_spec(service), one fragment per service.
+    _ENDPOINT = r"""
 options:
-  blob_endpoint:
+  {service}_endpoint:
     description:
-      - Blob service endpoint. Default V(https://<account_name>.blob.core.windows.net).
-      - For Azurite use the path-style URL, e.g. V(http://127.0.0.1:10000/devstoreaccount1).
+      - {title} service endpoint. Default V(https://<account_name>.{service}.core.windows.net).
+      - For Azurite use the path-style URL, e.g. V(http://127.0.0.1:{port}/devstoreaccount1).
     type: str
 """
-
-    # The endpoint option of data_argument_spec("queue").
-    QUEUE_ENDPOINT = r"""
-options:
-  queue_endpoint:
-    description:
-      - Queue service endpoint. Default V(https://<account_name>.queue.core.windows.net).
-      - For Azurite use the path-style URL, e.g. V(http://127.0.0.1:10001/devstoreaccount1).
-    type: str
-"""
+    BLOB_ENDPOINT = _ENDPOINT.format(service="blob", title="Blob", port=10000)
+    QUEUE_ENDPOINT = _ENDPOINT.format(service="queue", title="Queue", port=10001)

@@ -2,7 +2,7 @@
 # Copyright: contributors to wandb_local.server
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which server container and env file a module works on; the argument spec is ``container_argument_spec()``
-in module_utils/_wandb_api.py."""
+in module_utils/_wandb_container.py."""
 from __future__ import annotations
 
 

@@ -7,7 +7,9 @@
   profile, optional explicit keys with no_log).
 - `AWSHelper(module)`: boto3 clients from the usual credential chain, with botocore's standard retry
   mode plus `call()`, a bounded retry for throttling and S3's "conflicting operation" errors.
-- `fail_aws(module, exc, msg)`: fail_json with the AWS error code and a sentence saying what to fix.
+- `fail_aws(module, exc, msg)`: fail_json with the AWS error code and a sentence saying what to fix (naming
+  the module's options, never a role's variables).
+- `check_bucket_name(module, option)`: the S3 bucket naming rules, checked before any call.
 """
 from __future__ import annotations
 
@@ -15,6 +17,11 @@ import time
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
+    bucket_name_error,
+    s3_bucket_name_problems,
+)
 
 BOTO3_IMPORT_ERROR = None
 try:
@@ -34,7 +41,8 @@ RETRY_CODES = frozenset([
     "ServiceUnavailable", "InternalError",
 ])
 
-# What to fix, per AWS error code.
+# What to fix, per AWS error code. The hints name the modules' own options (every aws_* module that takes a
+# bucket or a queue accepts the option name or alias `bucket` / `queue`), never a role's variables.
 HINTS = {
     "AccessDenied": "the credentials Ansible uses (profile, environment, instance role) are not allowed to do this; "
                     "grant the missing permission to that identity or use other credentials",
@@ -42,32 +50,30 @@ HINTS = {
                              "permission to that identity or use other credentials",
     "AllAccessDisabled": "all access to this bucket is disabled; ask AWS support or choose another bucket",
     "BucketAlreadyExists": "the bucket name is taken by another AWS account (S3 bucket names are global); "
-                           "choose another storage_bucket",
-    "NoSuchBucket": "the bucket does not exist; check storage_bucket (and that the bucket step ran first)",
-    "PermanentRedirect": "the bucket is in another region; set storage_aws_region to the bucket's region",
-    "AuthorizationHeaderMalformed": "the bucket is in another region; set storage_aws_region to the bucket's "
-                                    "region",
+                           "choose another bucket name (option bucket)",
+    "NoSuchBucket": "the bucket does not exist; check option bucket (and that the bucket was created first, "
+                    "e.g. with wandb_local.server.aws_s3_bucket)",
+    "PermanentRedirect": "the bucket is in another region; set option region to the bucket's region",
+    "AuthorizationHeaderMalformed": "the bucket is in another region; set option region to the bucket's region",
     "IllegalLocationConstraintException": "the bucket exists in another region or the region is invalid; set "
-                                          "storage_aws_region to the bucket's region",
-    "AWS.SimpleQueueService.NonExistentQueue": "the queue does not exist in this region; check storage_queue and "
-                                               "storage_aws_region (a queue lives in one region only)",
-    "QueueDoesNotExist": "the queue does not exist in this region; check storage_queue and storage_aws_region",
+                                          "option region to the bucket's region",
+    "AWS.SimpleQueueService.NonExistentQueue": "the queue does not exist in this region; check options queue and "
+                                               "region (a queue lives in one region only)",
+    "QueueDoesNotExist": "the queue does not exist in this region; check options queue and region",
     "AWS.SimpleQueueService.QueueDeletedRecently": "a queue with this name was deleted less than 60 seconds ago; "
                                                    "wait a minute and run again",
     "QueueAlreadyExists": "a queue with this name exists with different attributes; adopt it or choose another "
-                          "storage_queue",
+                          "queue name (option queue)",
     "InvalidClientTokenId": "the access key is not valid; check the credentials (profile or environment)",
     "InvalidAccessKeyId": "the access key does not exist; check the credentials (profile or environment)",
     "SignatureDoesNotMatch": "the secret key does not match the access key; check the credentials",
     "UnrecognizedClientException": "the security token is invalid; check the credentials",
     "ExpiredToken": "the session credentials expired; refresh them (aws sso login / new session token)",
     "ExpiredTokenException": "the session credentials expired; refresh them",
-    "NotFoundException": "the KMS key does not exist in this region; check storage_encryption_key and "
-                         "storage_aws_region",
-    "KMS.NotFoundException": "the KMS key does not exist in this region; check storage_encryption_key",
-    "NoSuchEntity": "the IAM role does not exist; check storage_aws_iam_role_name",
-    "MalformedPolicyDocument": "the policy document was refused; check the action list "
-                               "(storage_aws_queue_policy_actions)",
+    "NotFoundException": "the KMS key does not exist in this region; check options kms_key_id and region",
+    "KMS.NotFoundException": "the KMS key does not exist in this region; check option kms_key_id",
+    "NoSuchEntity": "the IAM role does not exist; check the IAM role name",
+    "MalformedPolicyDocument": "the policy document was refused; check the action list (option actions)",
 }
 
 
@@ -107,9 +113,9 @@ def hint_for(exc):
     """A sentence saying what to fix for a known error, or ''."""
     if HAS_BOTO3 and isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile "
-                "(storage_aws_profile) or give the controller an instance role")
+                "(option profile) or give the controller an instance role")
     if HAS_BOTO3 and isinstance(exc, EndpointConnectionError):
-        return "the endpoint cannot be reached; check storage_aws_endpoint_url and storage_aws_region"
+        return "the endpoint cannot be reached; check options endpoint_url and region"
     code = error_code(exc)
     if code in HINTS:
         return HINTS[code]
@@ -121,10 +127,10 @@ def hint_for(exc):
         return ("an existing notification of the bucket (not managed here) already sends the same events for "
                 "an overlapping prefix/suffix elsewhere; narrow it or remove it")
     if code in ("403", "Forbidden"):
-        return ("access denied; the bucket may be owned by another AWS account (choose another storage_bucket) "
-                "or the credentials lack s3:ListBucket on it")
+        return ("access denied; the bucket may be owned by another AWS account (choose another bucket name, "
+                "option bucket) or the credentials lack s3:ListBucket on it")
     if code in ("301", "400") and http_status(exc) in (301, 400):
-        return "the bucket is probably in another region; set storage_aws_region to the bucket's region"
+        return "the bucket is probably in another region; set option region to the bucket's region"
     return ""
 
 
@@ -144,6 +150,15 @@ def fail_aws(module, exc, msg, **kwargs):
         result["hint"] = hint
     result.update(kwargs)
     module.fail_json(**result)
+
+
+def check_bucket_name(module, option="bucket"):
+    """The S3 bucket name in option `option`; fail_json, before any call, when it breaks S3's naming rules."""
+    name = module.params[option]
+    problems = s3_bucket_name_problems(name)
+    if problems:
+        module.fail_json(msg=bucket_name_error("S3 bucket", name, problems, option))
+    return name
 
 
 def is_boto_error(exc):
@@ -170,7 +185,7 @@ class AWSHelper(object):
                 region_name=params.get("region") or None,
             )
         except BotoCoreError as exc:
-            fail_aws(module, exc, "Cannot start an AWS session (check storage_aws_profile)")
+            fail_aws(module, exc, "Cannot start an AWS session (check option profile)")
         self.region = self.session.region_name or "us-east-1"
         self._clients = {}
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) wandb_local.server contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to wandb_local.server
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared Azure client code for the wandb_local.server azure_* modules.
 
 Two planes, one file:
@@ -106,6 +106,16 @@ def data_argument_spec(service):
     )
 
 
+def named_data_argument_spec(service):
+    """data_argument_spec(service) plus the name and state of the one container or queue a module manages."""
+    spec = data_argument_spec(service)
+    spec.update(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+    return spec
+
+
 def require_libs(module, arm=False):
     """fail_json with Ansible's standard message when a needed Python library is missing."""
     if REQUESTS_IMPORT_ERROR:
@@ -143,18 +153,20 @@ def validate_account_name(value, option="account_name"):
     return None
 
 
-def validate_container_name(value, option="name"):
+def _lowercase_name_error(value, option, kind):
+    # Azure documents the same rules for blob container and queue names.
     if azure_container_name_problems(value):
-        return ("%s %r is not a valid blob container name: 3-63 characters, lowercase letters, digits and "
-                "single hyphens, starting and ending with a letter or digit" % (option, value))
+        return ("%s %r is not a valid %s name: 3-63 characters, lowercase letters, digits and single hyphens, "
+                "starting and ending with a letter or digit" % (option, value, kind))
     return None
+
+
+def validate_container_name(value, option="name"):
+    return _lowercase_name_error(value, option, "blob container")
 
 
 def validate_queue_name(value, option="name"):
-    if (not value or not re.match(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$", value)):
-        return ("%s %r is not a valid storage queue name: 3-63 characters, lowercase letters, digits and "
-                "single hyphens, starting and ending with a letter or digit" % (option, value))
-    return None
+    return _lowercase_name_error(value, option, "storage queue")
 
 
 def validate_event_subscription_name(value, option="name"):
@@ -349,6 +361,42 @@ class StorageError(Exception):
 
 def default_endpoint(account_name, service):
     return "https://%s.%s.core.windows.net" % (account_name, service)
+
+
+def data_client(module, service, name_error=None, extra_errors=()):
+    """SharedKeyClient for a Blob/Queue module's options (``data_argument_spec(service)``).
+
+    Fails (fail_json, before any request) with the first problem: account name, the module's ``name`` option
+    (when ``name_error`` validates it), account key, endpoint, then the module's own ``extra_errors``.
+    """
+    p = module.params
+    option = "%s_endpoint" % service
+    endpoint = p[option] or default_endpoint(p["account_name"] or "", service)
+    error = first_error(
+        validate_account_name(p["account_name"]),
+        name_error(p["name"]) if name_error else None,
+        validate_account_key(p["account_key"]),
+        validate_endpoint(endpoint, option),
+        *extra_errors
+    )
+    if error:
+        module.fail_json(msg=error)
+    require_libs(module)
+    return SharedKeyClient(p["account_name"], p["account_key"], endpoint, timeout=p["timeout"])
+
+
+def exit_named(module, client, key, changed, before, after):
+    """exit_json of a module that manages one named container or queue: its state ``after`` under ``key``, its
+    URL, and (with --diff) ``before``/``after``."""
+    result = {"changed": changed, key: after, "url": "%s/%s" % (client.endpoint, module.params["name"])}
+    if module._diff:
+        result["diff"] = {"before": before, "after": after}
+    module.exit_json(**result)
+
+
+def data_error(what, client, exc, service):
+    """Message for a failed Blob/Queue request, naming the options to check."""
+    return ("%s at %s: %s. Check account_name, account_key and %s_endpoint." % (what, client.endpoint, exc, service))
 
 
 def shared_key_signature(account_name, account_key, method, url, headers):

@@ -84,8 +84,8 @@ def validate_project(project):
     return None
 
 
-def validate_bucket_name(name):
-    """Return an error message for a bucket name Cloud Storage would reject, or None.
+def validate_bucket_name(name, option="name"):
+    """Return an error message (naming the module's `option`) for a bucket name Cloud Storage would reject, or None.
 
     The shared rules (``_storage.gcs_bucket_name_problems``, from https://cloud.google.com/storage/docs/buckets#naming)
     plus two that Cloud Storage also enforces: no empty dot-separated part, no close misspelling of "google".
@@ -97,7 +97,7 @@ def validate_bucket_name(name):
         if re.search(r"g[o0]{2}g(?:l|1)e", name) and not any("google" in p for p in problems):
             problems.append("it must not contain 'google' or a close misspelling of it")
     if problems:
-        return bucket_name_error("Cloud Storage bucket", name, problems)
+        return bucket_name_error("Cloud Storage bucket", name, problems, option)
     return None
 
 

@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover
 # The methods and headers the W&B server's browser uploads need (product documentation's CORS rule).
 DEFAULT_CORS_METHODS = ("GET", "PUT")
 DEFAULT_CORS_HEADERS = ("*",)
+_NO_ORIGIN = "at least one CORS origin is needed (the server's HOST, e.g. https://wandb.example.com)"
 
 _S3_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _GCS_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
@@ -91,9 +92,9 @@ def azure_container_name_problems(name):
     return []
 
 
-def bucket_name_error(kind, name, problems):
-    """One readable error message for an invalid bucket/container name."""
-    return "Invalid %s name '%s': %s. Choose another name (storage_bucket)." % (kind, name, "; ".join(problems))
+def bucket_name_error(kind, name, problems, option="bucket"):
+    """One readable error message for an invalid bucket/container name, naming the module's `option`."""
+    return "Invalid %s name '%s' (option %s): %s. Choose another name." % (kind, name, option, "; ".join(problems))
 
 
 def normalize_origin(origin):
@@ -113,6 +114,21 @@ def normalize_origin(origin):
     return "%s://%s" % (parts.scheme.lower(), parts.netloc.lower())
 
 
+def cors_origins_error(origins, option, required=False):
+    """None when every origin of `origins` is a valid CORS origin, else one message naming the module's `option`.
+
+    With `required`, an empty list is an error too (the module needs at least one origin).
+    """
+    try:
+        for origin in origins or []:
+            normalize_origin(origin)
+        if required and not origins:
+            raise ValueError(_NO_ORIGIN)
+    except ValueError as exc:
+        return "Invalid CORS origins (option %s): %s." % (option, exc)
+    return None
+
+
 def cors_rule(origins, methods=DEFAULT_CORS_METHODS, headers=DEFAULT_CORS_HEADERS, max_age_seconds=None):
     """Provider-neutral CORS rule from a list of origins.
 
@@ -124,7 +140,7 @@ def cors_rule(origins, methods=DEFAULT_CORS_METHODS, headers=DEFAULT_CORS_HEADER
         origins = [origins]
     normalized = sorted(set(normalize_origin(o) for o in (origins or [])))
     if not normalized:
-        raise ValueError("at least one CORS origin is needed (the server's HOST, e.g. https://wandb.example.com)")
+        raise ValueError(_NO_ORIGIN)
     return {
         "origins": normalized,
         "methods": sorted(set(m.strip().upper() for m in methods)),

@@ -44,7 +44,8 @@ SERVER_INFO_QUERY = """query ServerInfo {
 
 
 # --------------------------------------------------------------------------------------------------
-# Module options (documented by the doc fragments wandb_local.server._wandb_api and ._wandb_container)
+# Module options (documented by the doc fragment wandb_local.server._wandb_api; the container options are
+# container_argument_spec() in _wandb_container.py)
 # --------------------------------------------------------------------------------------------------
 
 
@@ -63,18 +64,32 @@ def server_api_argument_spec(**extra):
     return spec
 
 
-def container_argument_spec(**extra):
-    """Options naming the server container and its env file (settings, settings_info), merged with extra options.
+def read_api_key(module):
+    """The admin API key of a module with server_api_argument_spec(): O(api_key), else the content of O(api_key_file).
 
-    Kept here next to server_api_argument_spec so that every shared option of the server modules is defined once.
+    None when neither is given. fail_json when the file cannot be read or is empty. A key read from the file is
+    added to the module's no_log values.
     """
-    spec = dict(
-        container_name=dict(type="str", default="wandb-local"),
-        env_file=dict(type="path"),
-        docker_host=dict(type="str"),
-    )
-    spec.update(extra)
-    return spec
+    key = module.params["api_key"]
+    path = module.params["api_key_file"]
+    if key or not path:
+        return key or None
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            key = handle.read().strip()
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot read api_key_file %s: %s" % (path, exc))
+    if not key:
+        module.fail_json(msg="api_key_file %s is empty" % path)
+    module.no_log_values.add(key)
+    return key
+
+
+def api_from_params(params, api_key):
+    """WandbApi for the options of server_api_argument_spec(); raises WandbApiError for a bad base_url."""
+    return WandbApi(params["base_url"], api_key=api_key, validate_certs=params["validate_certs"],
+                    ca_path=params["ca_path"], timeout=params["timeout"], retries=params["retries"],
+                    deadline=max(params["timeout"] * (params["retries"] + 1), 30))
 
 
 class WandbApiError(Exception):

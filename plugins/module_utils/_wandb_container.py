@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import traceback
 
+from ansible.module_utils.basic import missing_required_lib
+
 try:
     import docker
     from docker.errors import APIError, NotFound
@@ -36,6 +38,23 @@ class ContainerError(Exception):
     pass
 
 
+def container_argument_spec(**extra):
+    """Options naming the server container and its env file (doc fragment wandb_local.server._wandb_container),
+    merged with the module's own options."""
+    spec = dict(
+        container_name=dict(type="str", default="wandb-local"),
+        env_file=dict(type="path"),
+        docker_host=dict(type="str"),
+    )
+    spec.update(extra)
+    return spec
+
+
+def default_env_file(container_name):
+    """Where the wandb_server role keeps the env file of container ``container_name``."""
+    return "/etc/wandb-local/%s.env" % container_name
+
+
 def client(docker_host=None, timeout=60):
     """A low-level ``docker.APIClient`` for ``docker_host`` (default: ``DOCKER_HOST`` or the local socket)."""
     if docker_host:
@@ -49,6 +68,24 @@ def inspect(api, name):
         return api.inspect_container(name)
     except NotFound:
         return None
+
+
+def require_docker(module):
+    """fail_json with Ansible's standard message when the Docker SDK is missing."""
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+
+
+def connect(module, docker_host, name, **fail_kwargs):
+    """(API client, ``inspect`` of container ``name`` or None); fail_json naming docker_host when Docker is
+    unreachable (``fail_kwargs`` go into that failure's result)."""
+    try:
+        api = client(docker_host)
+        attrs = inspect(api, name)
+    except Exception as exc:  # pylint: disable=broad-except  # the SDK raises unrelated types (APIError, requests)
+        module.fail_json(msg="cannot reach the Docker daemon (docker_host=%s): %s" % (docker_host, exc),
+                         exception=traceback.format_exc(), **fail_kwargs)
+    return api, attrs
 
 
 def env_of(attrs):

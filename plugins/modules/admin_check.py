@@ -61,9 +61,10 @@ attempts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api import (
-    WandbApi,
     WandbApiError,
     WandbAuthError,
+    api_from_params,
+    read_api_key,
     server_api_argument_spec,
 )
 
@@ -79,20 +80,8 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    key = p["api_key"]
-    if not key:
-        try:
-            with open(p["api_key_file"], "r", encoding="utf-8") as handle:
-                key = handle.read().strip()
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="cannot read api_key_file %s: %s" % (p["api_key_file"], exc))
-        if not key:
-            module.fail_json(msg="api_key_file %s is empty" % p["api_key_file"])
-        module.no_log_values.add(key)
     try:
-        client = WandbApi(p["base_url"], api_key=key, validate_certs=p["validate_certs"], ca_path=p["ca_path"],
-                          timeout=p["timeout"], retries=p["retries"],
-                          deadline=max(p["timeout"] * (p["retries"] + 1), 30))
+        client = api_from_params(p, read_api_key(module))
     except WandbApiError as exc:
         module.fail_json(msg=str(exc), attempts=0)
     try:

@@ -85,15 +85,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     AWSHelper,
     aws_argument_spec,
+    check_bucket_name,
     fail_aws,
     is_boto_error,
     strip_metadata,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
-    bucket_name_error,
     make_diff,
     merge_by_id,
-    s3_bucket_name_problems,
     same,
 )
 
@@ -165,10 +164,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    bucket = params["bucket"]
-    problems = s3_bucket_name_problems(bucket)
-    if problems:
-        module.fail_json(msg=bucket_name_error("S3 bucket", bucket, problems))
+    bucket = check_bucket_name(module)
     if params["state"] == "present" and not params["queue_arn"].startswith("arn:"):
         module.fail_json(msg="queue_arn must be an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME), got '%s'."
                              % params["queue_arn"])

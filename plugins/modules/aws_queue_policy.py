@@ -187,8 +187,8 @@ def main():
     params = module.params
     bad = [a for a in params["actions"] if not a.startswith("sqs:")]
     if params["state"] == "present" and (not params["actions"] or bad):
-        module.fail_json(msg="actions must be a non-empty list of sqs:* actions (storage_aws_queue_policy_actions); "
-                             "not allowed here: %s" % ", ".join(bad))
+        module.fail_json(msg="option actions must be a non-empty list of sqs:* actions; not allowed here: %s"
+                             % ", ".join(bad))
     aws = AWSHelper(module)
     queue = params["queue"]
     try:
@@ -196,8 +196,8 @@ def main():
         if url is None:
             if not module.check_mode:
                 module.fail_json(msg="The SQS queue '%s' does not exist in %s. To fix: create it first "
-                                     "(wandb_local.server.aws_sqs_queue) or check storage_queue and "
-                                     "storage_aws_region." % (queue, aws.region))
+                                     "(wandb_local.server.aws_sqs_queue) or check options queue and "
+                                     "region." % (queue, aws.region))
             account = aws.call("sts", "get_caller_identity")["Account"]
             queue_arn = "arn:%s:sqs:%s:%s:%s" % (arn_partition(aws.region), aws.region, account, queue)
             current = None

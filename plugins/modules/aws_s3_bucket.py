@@ -99,14 +99,13 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     ClientError,
     aws_argument_spec,
     bucket_arn,
+    check_bucket_name,
     error_code,
     fail_aws,
     is_boto_error,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
-    bucket_name_error,
     make_diff,
-    s3_bucket_name_problems,
     same,
 )
 
@@ -130,7 +129,7 @@ def bucket_region(aws, name):
             aws.module.fail_json(
                 msg="The bucket '%s' exists but these credentials cannot use it (HTTP 403): it is owned by another "
                     "AWS account, or the credentials lack s3:ListBucket on it. To fix: choose another "
-                    "storage_bucket (S3 names are global) or use credentials of the owning account." % name,
+                    "bucket name (option name; S3 names are global) or use credentials of the owning account." % name,
                 error_code=code)
         if code in ("301", "PermanentRedirect"):
             headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
@@ -172,7 +171,7 @@ def resolve_kms_key(aws, key_id):
     try:
         return aws.call("kms", "describe_key", KeyId=key_id)["KeyMetadata"]["Arn"]
     except ClientError as exc:
-        fail_aws(aws.module, exc, "Cannot find the KMS key '%s' (storage_encryption_key)" % key_id)
+        fail_aws(aws.module, exc, "Cannot find the KMS key '%s' (option kms_key_id)" % key_id)
 
 
 def main():
@@ -184,10 +183,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    name = module.params["name"]
-    problems = s3_bucket_name_problems(name)
-    if problems:
-        module.fail_json(msg=bucket_name_error("S3 bucket", name, problems))
+    name = check_bucket_name(module, "name")
 
     aws = AWSHelper(module)
     kms_key_id = module.params["kms_key_id"] or None
@@ -197,7 +193,7 @@ def main():
         region = bucket_region(aws, name)
         if region is not None and region != aws.region:
             module.fail_json(
-                msg="The bucket '%s' exists in region %s, not in %s. To fix: set storage_aws_region (region) to %s, "
+                msg="The bucket '%s' exists in region %s, not in %s. To fix: set option region to %s, "
                     "or choose another bucket name." % (name, region, aws.region, region))
         kms_key_arn = resolve_kms_key(aws, kms_key_id) if kms_key_id else None
 

@@ -92,16 +92,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     AWSHelper,
     aws_argument_spec,
+    check_bucket_name,
     error_code,
     fail_aws,
     is_boto_error,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
-    bucket_name_error,
+    cors_origins_error,
     cors_rule,
     make_diff,
     merge_by_id,
-    s3_bucket_name_problems,
     same,
 )
 
@@ -149,16 +149,13 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    bucket = params["bucket"]
-    problems = s3_bucket_name_problems(bucket)
-    if problems:
-        module.fail_json(msg=bucket_name_error("S3 bucket", bucket, problems))
+    bucket = check_bucket_name(module)
     ours = None
     if params["state"] == "present":
-        try:
-            neutral = cors_rule(params["origins"], params["methods"], params["headers"], params["max_age"])
-        except ValueError as exc:
-            module.fail_json(msg="Invalid CORS origins (storage_cors_origins): %s." % exc)
+        error = cors_origins_error(params["origins"], "origins", required=True)
+        if error:
+            module.fail_json(msg=error)
+        neutral = cors_rule(params["origins"], params["methods"], params["headers"], params["max_age"])
         ours = s3_rule(params["id"], neutral, params["expose_headers"])
 
     aws = AWSHelper(module)

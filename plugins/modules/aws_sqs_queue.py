@@ -90,7 +90,7 @@ def main():
     name = module.params["name"]
     if not QUEUE_NAME.match(name):
         module.fail_json(msg="Invalid SQS queue name '%s': use 1 to 80 letters, digits, hyphens and underscores "
-                             "(a standard queue, no .fifo). Fix storage_queue." % name)
+                             "(a standard queue, no .fifo). Fix option name (alias queue)." % name)
     aws = AWSHelper(module)
     arn = None
     try:

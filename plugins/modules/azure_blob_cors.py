@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) wandb_local.server contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to wandb_local.server
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -19,7 +19,7 @@ description:
   - Uses the Blob service REST API with Shared Key authorization, so the same requests work against Azure and
     against the Azurite emulator (set O(blob_endpoint)).
 author:
-  - wandb_local.server contributors (!UNKNOWN)
+  - wandb_local.server maintainers (!UNKNOWN)
 options:
   origins:
     description:
@@ -79,19 +79,15 @@ rules:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils._azure import (
-    SharedKeyClient,
     StorageError,
     cors_origin,
     data_argument_spec,
-    default_endpoint,
+    data_client,
+    data_error,
     first_error,
     get_blob_cors,
     normalize_cors_rule,
-    require_libs,
     set_blob_cors,
-    validate_account_key,
-    validate_account_name,
-    validate_endpoint,
 )
 
 METHODS = ("DELETE", "GET", "HEAD", "MERGE", "POST", "OPTIONS", "PUT", "PATCH")
@@ -108,39 +104,30 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    endpoint = p["blob_endpoint"] or default_endpoint(p["account_name"] or "", "blob")
     checked = [cors_origin(o.strip().rstrip("/")) for o in p["origins"]]
     origins = [origin for origin, dummy in checked]
     bad_methods = [m for m in p["methods"] if m.upper() not in METHODS]
-    error = first_error(
-        validate_account_name(p["account_name"]),
-        validate_account_key(p["account_key"]),
-        validate_endpoint(endpoint, "blob_endpoint"),
+    client = data_client(module, "blob", extra_errors=(
         first_error(*[error for dummy, error in checked]),
         "origins: Azure allows at most 64 origins in a CORS rule" if len(origins) > 64 else None,
         "methods: %s not allowed; choose from %s" % (", ".join(bad_methods), ", ".join(METHODS))
         if bad_methods else None,
         "methods must not be empty" if origins and not p["methods"] else None,
         "max_age must be between 0 and 2147483647" if not 0 <= p["max_age"] <= 2147483647 else None,
-    )
-    if error:
-        module.fail_json(msg=error)
-    require_libs(module)
+    ))
 
     wanted = []
     if origins:
         wanted = [normalize_cors_rule(dict(origins=origins, methods=p["methods"],
                                            allowed_headers=p["allowed_headers"],
                                            exposed_headers=p["exposed_headers"], max_age=p["max_age"]))]
-    client = SharedKeyClient(p["account_name"], p["account_key"], endpoint, timeout=p["timeout"])
     try:
         current = get_blob_cors(client)
         changed = sorted(current, key=repr) != sorted(wanted, key=repr)
         if changed and not module.check_mode:
             set_blob_cors(client, wanted)
     except StorageError as exc:
-        module.fail_json(msg="blob service CORS at %s: %s. Check account_name, account_key and blob_endpoint."
-                         % (endpoint, exc))
+        module.fail_json(msg=data_error("blob service CORS", client, exc, "blob"))
 
     result = dict(changed=changed, rules=wanted)
     if module._diff:

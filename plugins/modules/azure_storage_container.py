@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) wandb_local.server contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to wandb_local.server
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -17,7 +17,7 @@ description:
     without the public-access header).
   - Names are checked against Azure's naming rules before any request is sent.
 author:
-  - wandb_local.server contributors (!UNKNOWN)
+  - wandb_local.server maintainers (!UNKNOWN)
 options:
   name:
     description: Container name (3-63 lowercase letters, digits and single hyphens).
@@ -59,20 +59,16 @@ url:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils._azure import (
-    SharedKeyClient,
     StorageError,
     create_container,
-    data_argument_spec,
-    default_endpoint,
+    data_client,
+    data_error,
     delete_container,
-    first_error,
+    exit_named,
     get_container,
     make_container_private,
-    require_libs,
-    validate_account_key,
-    validate_account_name,
+    named_data_argument_spec,
     validate_container_name,
-    validate_endpoint,
 )
 
 
@@ -83,25 +79,9 @@ def _view(name, current):
 
 
 def main():
-    spec = data_argument_spec("blob")
-    spec.update(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=named_data_argument_spec("blob"), supports_check_mode=True)
     p = module.params
-    endpoint = p["blob_endpoint"] or default_endpoint(p["account_name"] or "", "blob")
-    error = first_error(
-        validate_account_name(p["account_name"]),
-        validate_container_name(p["name"]),
-        validate_account_key(p["account_key"]),
-        validate_endpoint(endpoint, "blob_endpoint"),
-    )
-    if error:
-        module.fail_json(msg=error)
-    require_libs(module)
-
-    client = SharedKeyClient(p["account_name"], p["account_key"], endpoint, timeout=p["timeout"])
+    client = data_client(module, "blob", validate_container_name)
     try:
         current = get_container(client, p["name"])
         before = _view(p["name"], current)
@@ -118,13 +98,9 @@ def main():
             else:
                 make_container_private(client, p["name"])
     except StorageError as exc:
-        module.fail_json(msg="blob container %s at %s: %s. Check account_name, account_key and blob_endpoint."
-                         % (p["name"], endpoint, exc))
+        module.fail_json(msg=data_error("blob container %s" % p["name"], client, exc, "blob"))
 
-    result = dict(changed=changed, container=after, url="%s/%s" % (endpoint.rstrip("/"), p["name"]))
-    if module._diff:
-        result["diff"] = {"before": before, "after": after}
-    module.exit_json(**result)
+    exit_named(module, client, "container", changed, before, after)
 
 
 if __name__ == "__main__":

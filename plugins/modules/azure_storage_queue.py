@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) wandb_local.server contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to wandb_local.server
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -15,7 +15,7 @@ description:
   - The same requests work against Azure and against the Azurite emulator (set O(queue_endpoint)).
   - Names are checked against Azure's naming rules before any request is sent.
 author:
-  - wandb_local.server contributors (!UNKNOWN)
+  - wandb_local.server maintainers (!UNKNOWN)
 options:
   name:
     description: Queue name (3-63 lowercase letters, digits and single hyphens).
@@ -57,42 +57,22 @@ url:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils._azure import (
-    SharedKeyClient,
     StorageError,
     create_queue,
-    data_argument_spec,
-    default_endpoint,
+    data_client,
+    data_error,
     delete_queue,
-    first_error,
+    exit_named,
+    named_data_argument_spec,
     queue_exists,
-    require_libs,
-    validate_account_key,
-    validate_account_name,
-    validate_endpoint,
     validate_queue_name,
 )
 
 
 def main():
-    spec = data_argument_spec("queue")
-    spec.update(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=named_data_argument_spec("queue"), supports_check_mode=True)
     p = module.params
-    endpoint = p["queue_endpoint"] or default_endpoint(p["account_name"] or "", "queue")
-    error = first_error(
-        validate_account_name(p["account_name"]),
-        validate_queue_name(p["name"]),
-        validate_account_key(p["account_key"]),
-        validate_endpoint(endpoint, "queue_endpoint"),
-    )
-    if error:
-        module.fail_json(msg=error)
-    require_libs(module)
-
-    client = SharedKeyClient(p["account_name"], p["account_key"], endpoint, timeout=p["timeout"])
+    client = data_client(module, "queue", validate_queue_name)
     try:
         before = {"name": p["name"], "exists": queue_exists(client, p["name"])}
         after = {"name": p["name"], "exists": p["state"] == "present"}
@@ -103,13 +83,9 @@ def main():
             else:
                 delete_queue(client, p["name"])
     except StorageError as exc:
-        module.fail_json(msg="storage queue %s at %s: %s. Check account_name, account_key and queue_endpoint."
-                         % (p["name"], endpoint, exc))
+        module.fail_json(msg=data_error("storage queue %s" % p["name"], client, exc, "queue"))
 
-    result = dict(changed=changed, queue=after, url="%s/%s" % (endpoint.rstrip("/"), p["name"]))
-    if module._diff:
-        result["diff"] = {"before": before, "after": after}
-    module.exit_json(**result)
+    exit_named(module, client, "queue", changed, before, after)
 
 
 if __name__ == "__main__":

@@ -83,9 +83,8 @@ import calendar
 import os
 import re
 import time
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
@@ -123,8 +122,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if not wc.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=wc.DOCKER_IMPORT_ERROR)
+    wc.require_docker(module)
     try:
         regex = re.compile(p["pattern"], re.MULTILINE)
     except re.error as exc:
@@ -133,11 +131,7 @@ def main():
     result = dict(changed=False, dest=dest, found=False)
     if not os.path.isdir(os.path.dirname(os.path.abspath(dest))):
         module.fail_json(msg="the directory of dest %s does not exist" % dest, **result)
-    try:
-        api = wc.client(p["docker_host"])
-        attrs = wc.inspect(api, p["container_name"])
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="cannot reach the Docker daemon: %s" % exc, exception=traceback.format_exc(), **result)
+    api, attrs = wc.connect(module, p["docker_host"], p["container_name"], **result)
     if attrs is None:
         module.fail_json(msg="container %s does not exist" % p["container_name"], **result)
     since = started_at(attrs) if p["since_start"] else None

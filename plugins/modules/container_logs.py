@@ -60,7 +60,7 @@ status:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
 
 
@@ -74,8 +74,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not wc.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=wc.DOCKER_IMPORT_ERROR)
+    wc.require_docker(module)
     name = module.params["name"]
     try:
         api = wc.client(module.params["docker_host"], module.params["timeout"])

@@ -115,9 +115,11 @@ def main():
     except _env_file.EnvFileError as exc:
         module.fail_json(msg="env_file: %s" % exc)
 
-    if not os.path.isdir(os.path.dirname(path) or "."):
+    directory_missing = not os.path.isdir(os.path.dirname(path) or ".")
+    if directory_missing and not module.check_mode:
         module.fail_json(msg="env_file: directory %s does not exist; create it first" % os.path.dirname(path))
-    current_text = _env_file.read_text(path)
+    # In check mode the directory may be one an earlier task would have created: predict a new file.
+    current_text = None if directory_missing else _env_file.read_text(path)
     exists = current_text is not None
     try:
         current = _env_file.parse(current_text or "")

@@ -18,7 +18,7 @@ description:
   - O(project) is the project that owns the bucket. The module calls only the Cloud Storage JSON API
     (O(storage_endpoint)).
 author:
-  - wandb_local.server contributors (!UNKNOWN)
+  - wandb_local.server maintainers (!UNKNOWN)
 options:
   name:
     description: Bucket name (globally unique).
@@ -91,9 +91,9 @@ from ansible_collections.wandb_local.server.plugins.module_utils._gcp import (
     validate_bucket_name,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
+    cors_origins_error,
     cors_rule,
     make_diff,
-    normalize_origin,
 )
 
 _KMS_RE = r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$"
@@ -182,16 +182,12 @@ def main():
     params = module.params
     check_project(module)
     error = validate_bucket_name(params["name"])
+    if not error and params.get("kms_key_name") and not re.match(_KMS_RE, params["kms_key_name"]):
+        error = ("kms_key_name %r is not a Cloud KMS key name: use projects/P/locations/L/keyRings/R/cryptoKeys/K"
+                 % params["kms_key_name"])
+    error = error or cors_origins_error(params["cors_origins"], "cors_origins")
     if error:
         module.fail_json(msg=error)
-    if params.get("kms_key_name") and not re.match(_KMS_RE, params["kms_key_name"]):
-        module.fail_json(msg="kms_key_name %r is not a Cloud KMS key name: use "
-                             "projects/P/locations/L/keyRings/R/cryptoKeys/K" % params["kms_key_name"])
-    for origin in params["cors_origins"]:
-        try:
-            normalize_origin(origin)
-        except ValueError as exc:
-            module.fail_json(msg="cors_origins: %s" % exc)
 
     client = GcpClient(module)
     name = params["name"]

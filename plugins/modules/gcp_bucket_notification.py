@@ -20,7 +20,7 @@ description:
   - O(project) is the project of the bucket and the topic. The module calls the Cloud Storage JSON API
     (O(storage_endpoint)) and, for the topic's IAM policy, the Pub/Sub API (O(pubsub_endpoint)).
 author:
-  - wandb_local.server contributors (!UNKNOWN)
+  - wandb_local.server maintainers (!UNKNOWN)
 options:
   bucket:
     description: Bucket name.
@@ -114,7 +114,7 @@ def main():
     )
     params = module.params
     check_project(module)
-    error = validate_bucket_name(params["bucket"]) or validate_pubsub_id("topic", params["topic"])
+    error = validate_bucket_name(params["bucket"], "bucket") or validate_pubsub_id("topic", params["topic"])
     if error:
         module.fail_json(msg=error)
 

@@ -19,7 +19,7 @@ description:
     Bucket policies go through O(storage_endpoint), topic and subscription policies through O(pubsub_endpoint),
     service-account policies through O(iam_endpoint).
 author:
-  - wandb_local.server contributors (!UNKNOWN)
+  - wandb_local.server maintainers (!UNKNOWN)
 options:
   resource_type:
     description: Kind of resource whose IAM policy is changed.
@@ -106,7 +106,7 @@ def main():
     if kind == "service_account":
         error = validate_service_account_email(resource)
     elif kind == "bucket":
-        error = validate_bucket_name(resource)
+        error = validate_bucket_name(resource, "resource")
     else:
         error = validate_pubsub_id(kind, resource)
     if not error and not _MEMBER_RE.match(params["member"]):

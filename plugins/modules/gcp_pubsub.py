@@ -17,7 +17,7 @@ description:
   - O(project) is the project that owns the topic and the subscription. The module calls only the Pub/Sub API
     (O(pubsub_endpoint)).
 author:
-  - wandb_local.server contributors (!UNKNOWN)
+  - wandb_local.server maintainers (!UNKNOWN)
 options:
   topic:
     description: Topic ID (not the full path).

@@ -215,17 +215,15 @@ viewer:
   sample: {username: admin, email: admin@example.com}
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api import (
-    WandbApi,
     WandbApiError,
     WandbAuthError,
-    container_argument_spec,
+    api_from_params,
+    read_api_key,
     server_api_argument_spec,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
@@ -262,7 +260,7 @@ SETTING_OPTIONS = dict(
 
 def argument_spec():
     spec = dict(SETTING_OPTIONS)
-    spec.update(container_argument_spec())
+    spec.update(wc.container_argument_spec())
     spec.update(server_api_argument_spec())
     spec.update(
         host_subpath_allowed=dict(type="bool", default=False),
@@ -273,26 +271,6 @@ def argument_spec():
         ready_timeout=dict(type="int", default=600),
     )
     return spec
-
-
-def default_env_file(container_name):
-    return "/etc/wandb-local/%s.env" % container_name
-
-
-def read_api_key(module):
-    key = module.params["api_key"]
-    path = module.params["api_key_file"]
-    if key or not path:
-        return key or None
-    try:
-        with open(path, "r", encoding="utf-8") as handle:
-            key = handle.read().strip()
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot read api_key_file %s: %s" % (path, exc))
-    if not key:
-        module.fail_json(msg="api_key_file %s is empty" % path)
-    module.no_log_values.add(key)
-    return key
 
 
 def masked_settings(values):
@@ -314,11 +292,10 @@ def container_summary(name, attrs):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
-    if not wc.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=wc.DOCKER_IMPORT_ERROR)
+    wc.require_docker(module)
 
     wanted = dict((k, p[k]) for k in SETTING_OPTIONS if p[k] is not None)
-    env_path = p["env_file"] or default_env_file(p["container_name"])
+    env_path = p["env_file"] or wc.default_env_file(p["container_name"])
     api_key = read_api_key(module)
 
     try:
@@ -331,12 +308,7 @@ def main():
         file_before = envfile.read(env_path)
     except (envfile.EnvFileError, IOError, OSError) as exc:
         module.fail_json(msg="cannot read env file %s: %s" % (env_path, exc))
-    try:
-        api = wc.client(p["docker_host"])
-        attrs = wc.inspect(api, p["container_name"])
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="cannot reach the Docker daemon (docker_host=%s): %s" % (p["docker_host"], exc),
-                         exception=traceback.format_exc())
+    api, attrs = wc.connect(module, p["docker_host"], p["container_name"])
     container_before = wc.env_of(attrs) if attrs is not None else None
 
     # Pre-flight on the settings as they will be after the change.
@@ -377,9 +349,7 @@ def main():
     client = None
     if api_key or recreate:
         try:
-            client = WandbApi(p["base_url"], api_key=api_key, validate_certs=p["validate_certs"],
-                              ca_path=p["ca_path"], timeout=p["timeout"], retries=p["retries"],
-                              deadline=max(p["timeout"] * (p["retries"] + 1), 30))
+            client = api_from_params(p, api_key)
         except WandbApiError as exc:
             module.fail_json(msg=str(exc))
 

@@ -82,13 +82,10 @@ container:
   type: dict
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
-from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api import container_argument_spec
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
     MASK,
     SETTINGS,
@@ -113,25 +110,19 @@ def style_of(names):
 
 def main():
     module = AnsibleModule(
-        argument_spec=container_argument_spec(),
+        argument_spec=wc.container_argument_spec(),
         supports_check_mode=True,
     )
     p = module.params
-    if not wc.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=wc.DOCKER_IMPORT_ERROR)
-    path = p["env_file"] or "/etc/wandb-local/%s.env" % p["container_name"]
+    wc.require_docker(module)
+    path = p["env_file"] or wc.default_env_file(p["container_name"])
     try:
         text = envfile.read_text(path)
         file_env = envfile.parse(text) if text is not None else {}
     except (envfile.EnvFileError, IOError, OSError) as exc:
         module.fail_json(msg="cannot read env file %s: %s" % (path, exc))
     mode = envfile.file_mode(path)
-    try:
-        api = wc.client(p["docker_host"])
-        attrs = wc.inspect(api, p["container_name"])
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="cannot reach the Docker daemon (docker_host=%s): %s" % (p["docker_host"], exc),
-                         exception=traceback.format_exc())
+    dummy, attrs = wc.connect(module, p["docker_host"], p["container_name"])
 
     file_values, file_names, file_conflicts = settings_from_env(file_env)
     container = dict(name=p["container_name"], id=None, running=False, image=None)

@@ -11,7 +11,10 @@ mkdir -p "$dest"
 cd "$repo"
 git ls-files --cached --others --exclude-standard -z \
   | grep -zv '^collections/' \
-  | xargs -0 -I{} cp --parents -P {} "$dest/"
+  | while IFS= read -r -d '' file; do
+      # Skip files deleted in the work tree but not yet in git's index.
+      if [ -e "$file" ] || [ -L "$file" ]; then cp --parents -P "$file" "$dest/"; fi
+    done
 pip_version="$(python - <<'PY'
 import pathlib, re, ansible_test
 text = (pathlib.Path(ansible_test.__file__).parent / "_internal/python_requirements.py").read_text()

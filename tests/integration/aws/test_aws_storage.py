@@ -11,8 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 import subprocess
 import sys
 import time
@@ -30,10 +28,10 @@ from ansible_collections.wandb_local.server.plugins.modules import (
     aws_s3_cors,
     aws_sqs_queue,
 )
+from support import playbooks
+from support.emulators import moto_node_role_and_key
 
 
-REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = Path(sys.executable).parent
 HOST = "https://wandb.example.test"
 
 
@@ -126,7 +124,7 @@ def test_module_errors_say_what_to_fix(moto_endpoint, boto, run_module):
     boto("s3", "eu-west-1").create_bucket(
         Bucket="wandb-in-ireland", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     res = run_module(aws_s3_bucket, {"endpoint_url": moto_endpoint, "region": "us-east-1", "name": "wandb-in-ireland"})
-    assert res.failed and "exists in region eu-west-1" in res["msg"] and "storage_aws_region" in res["msg"]
+    assert res.failed and "exists in region eu-west-1" in res["msg"] and "option region" in res["msg"]
     res = run_module(aws_queue_policy, {"endpoint_url": moto_endpoint, "region": "eu-west-1", "queue": "nowhere",
                                         "bucket": "wandb-in-ireland"})
     assert res.failed and "does not exist in eu-west-1" in res["msg"]
@@ -162,29 +160,14 @@ PLAYBOOK = """
 def run_playbook(tmp_path, name, extra_args=(), **values):
     book = tmp_path / ("%s.yml" % name)
     book.write_text(PLAYBOOK.format(**values))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_NOCOLOR="1")
-    cmd = [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-vvv", "--diff",
-           "-e", "ansible_python_interpreter=%s" % sys.executable,
-           *extra_args, str(book)]
-    proc = subprocess.run(cmd, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=300, check=False)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-6000:]
-    recap = re.search(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", out)
-    assert recap, out[-3000:]
-    return out, int(recap.group(2))
+    result = playbooks.run_playbook(book, None, *extra_args)
+    assert result.returncode == 0, result.output[-6000:]
+    return result.output, result.recap()["changed"]
 
 
 @pytest.fixture(scope="module")
 def role_setup(moto_endpoint, tmp_path_factory):
-    import boto3
-    iam = boto3.client("iam", endpoint_url=moto_endpoint, region_name="us-east-1")
-    iam.create_role(RoleName="wandb-node", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))
-    kms = boto3.client("kms", endpoint_url=moto_endpoint, region_name="us-east-1")
-    key = kms.create_key(Description="wandb test")["KeyMetadata"]
-    kms.create_alias(AliasName="alias/wandb-test", TargetKeyId=key["KeyId"])
+    key_arn = moto_node_role_and_key(moto_endpoint, "wandb-node", "alias/wandb-test", "wandb test")
     tmp = tmp_path_factory.mktemp("role")
     values = dict(host=HOST, bucket="wandb-role-files", queue="wandb-role-events", endpoint=moto_endpoint,
                   kms="alias/wandb-test", role="wandb-node", policy_file=tmp / "node-policy.json",
@@ -192,7 +175,7 @@ def role_setup(moto_endpoint, tmp_path_factory):
     first, changed = run_playbook(tmp, "converge", **values)
     second, changed_again = run_playbook(tmp, "converge", **values)
     return dict(values=values, tmp=tmp, first=first, changed=changed, second=second, changed_again=changed_again,
-                key_arn=key["Arn"])
+                key_arn=key_arn)
 
 
 def test_role_converges_then_is_idempotent(role_setup):
@@ -273,31 +256,25 @@ def test_role_check_mode_on_new_names_creates_nothing(role_setup, boto, fake_sec
 
 def test_secret_module_option_is_masked_in_verbose_output(moto_endpoint, tmp_path):
     secret = "ExplicitSecretCanary987654321"
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     proc = subprocess.run(
-        [str(VENV_BIN / "ansible"), "localhost", "-i", "localhost,", "-c", "local", "-vvv",
+        [playbooks.ansible_tool("ansible"), "localhost", "-i", "localhost,", "-c", "local", "-vvv",
          "-e", "ansible_python_interpreter=%s" % sys.executable,
          "-m", "wandb_local.server.aws_sqs_queue",
          "-a", "name=wandb-secret-q endpoint_url=%s region=us-east-1 access_key=AKIAWANDBLOCALTEST01 "
                "secret_key=%s" % (moto_endpoint, secret)],
-        cwd=str(REPO), env=env, capture_output=True, text=True, timeout=120, check=False)
+        cwd=str(playbooks.REPO), env=playbooks.ansible_env(), capture_output=True, text=True, timeout=120, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert "wandb-secret-q" in out and secret not in out
 
 
 def _playbook_rc(tmp_path, name, play_vars):
-    book = tmp_path / ("%s.yml" % name)
-    book.write_text(json.dumps([{
-        "name": name, "hosts": "localhost", "gather_facts": False, "vars": play_vars,
-        "roles": [{"role": "wandb_local.server.storage"}],
-        "tasks": [{"name": "Show env", "ansible.builtin.debug": {"msg": "ENV={{ storage_server_env | to_json }}"}}],
-    }]))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                           "-e", "ansible_python_interpreter=%s" % sys.executable, str(book)],
-                          cwd=str(REPO), env=env, capture_output=True, text=True, timeout=120, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    book = playbooks.write_play(tmp_path / ("%s.yml" % name), name=name, play_vars=play_vars,
+                                roles=[{"role": "wandb_local.server.storage"}],
+                                tasks=[{"name": "Show env",
+                                        "ansible.builtin.debug": {"msg": "ENV={{ storage_server_env | to_json }}"}}])
+    result = playbooks.run_playbook(book, verbose=False, diff=False, timeout=120)
+    return result.returncode, result.output
 
 
 def test_role_provider_none_does_nothing(tmp_path):

@@ -19,7 +19,7 @@ from ansible_collections.wandb_local.server.plugins.modules import (
     azure_storage_queue,
 )
 
-from conftest import ACCOUNT, RESOURCE_GROUP, SUBSCRIPTION
+from azure_testenv import ACCOUNT, RESOURCE_GROUP, SUBSCRIPTION  # tests/integration/azure, on sys.path (conftest)
 
 ACCOUNT_ID = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/%s"
               % (SUBSCRIPTION, RESOURCE_GROUP, ACCOUNT))

@@ -1,16 +1,15 @@
 """A real OpenID Connect provider (npm oidc-provider 9.13, tests/fixtures/oidc_provider) on 127.0.0.1.
 
-``start_provider(**env)`` starts ``node server.mjs`` with the given settings (see server.mjs) on a free port,
-waits (bounded) for its "listening" line and stops it at the end of the session. ``npm ci`` runs once in the
-fixture directory when node_modules is missing. Also a tiny local HTTP server that serves a Cognito-style
-discovery document (real AWS is not reachable here) and records every request it gets.
+``start_provider(**env)`` starts ``node server.mjs`` with the given settings (see server.mjs) on a free port
+(under ``timeout``, own process group: tests/support/procs.py), waits (bounded) for its "listening" line and stops
+it at the end of the session. ``npm ci`` runs once in the fixture directory when node_modules is missing. Also a
+tiny local HTTP server that serves a Cognito-style discovery document (real AWS is not reachable here) and records
+every request it gets.
 """
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,14 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from support.procs import BackgroundProcess, free_port
+from support.tls import make_tls
+
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "oidc_provider"
 REDIRECT = "http://127.0.0.1:8080/oidc/callback"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _npm_ci():
@@ -44,32 +40,19 @@ def start_provider(tmp_path_factory):
 
     def start(**settings):
         port = free_port()
-        env = dict(os.environ, OIDC_PORT=str(port), OIDC_REDIRECT=REDIRECT)
+        env = dict(OIDC_PORT=str(port), OIDC_REDIRECT=REDIRECT)
         env.update({"OIDC_" + k.upper(): str(v) for k, v in settings.items()})
-        log = tmp_path_factory.mktemp("oidc") / "provider.log"
-        proc = subprocess.Popen(["timeout", "1800", "node", "server.mjs"], cwd=FIXTURE_DIR, env=env,
-                                stdout=subprocess.PIPE, stderr=open(log, "wb"), text=True)
+        proc = BackgroundProcess(["node", "server.mjs"], tmp_path_factory.mktemp("oidc") / "provider.log",
+                                 seconds=1800, env=env, cwd=FIXTURE_DIR, capture_stdout=True).start()
         procs.append(proc)
-        lines = []
-
-        def read():
-            lines.append(proc.stdout.readline())
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(timeout=30)
-        if not lines or not lines[0].startswith("listening "):
-            raise RuntimeError("oidc-provider did not start: %r; log: %s" % (lines, log.read_text()[-2000:]))
-        return {"issuer": lines[0].split(" ", 1)[1].strip(), "port": port}
+        line = proc.read_line(30)
+        if not line.startswith("listening "):
+            raise RuntimeError("oidc-provider did not start: %r; log: %s" % (line, proc.log_text()[-2000:]))
+        return {"issuer": line.split(" ", 1)[1].strip(), "port": port}
 
     yield start
     for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        proc.stop()
 
 
 @pytest.fixture(scope="session")
@@ -91,19 +74,7 @@ def provider_without_email_scope(start_provider):
 
 @pytest.fixture(scope="session")
 def tls_material(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("oidc-tls")
-
-    def run(*args):
-        subprocess.run(args, cwd=directory, check=True, capture_output=True, timeout=60)
-
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "2", "-subj", "/CN=wandb-local test IdP CA")
-    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-        "-subj", "/CN=127.0.0.1")
-    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
-    return {"ca": directory / "ca.pem", "cert": directory / "server.pem", "key": directory / "server.key"}
+    return make_tls(tmp_path_factory.mktemp("oidc-tls"), "wandb-local test IdP CA")
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.parse
 import urllib.request
 
 from ansible_collections.wandb_local.server.plugins.modules import oidc_check
+from support.procs import free_port
 
 REDIRECT = "http://127.0.0.1:8080/oidc/callback"  # registered for both clients by conftest.py
 HOSTS = ["http://127.0.0.1:8080", "https://wandb.example.com/"]
@@ -72,9 +72,7 @@ def test_issuer_with_a_typo_in_the_path_fails(run_module, provider):
 
 
 def test_unreachable_issuer_fails(run_module):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     result = run_module(oidc_check, dict(issuer="http://127.0.0.1:%d" % port, timeout=3))
     assert result.failed and "cannot reach the provider" in result["msg"]
 

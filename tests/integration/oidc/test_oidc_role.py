@@ -2,46 +2,27 @@
 entry point against the wandb/local stand-in (tests/fixtures/standin) started with an OIDC issuer and an admin key."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
-import socket
 import stat
-import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[3]
+from support import playbooks
+from support.playbooks import REPO
+from support.procs import BackgroundProcess, free_port
+
 HOST = "https://wandb.example.com"
 SECRET = "oidc-Cl1ent-" + secrets.token_hex(8)
 
 
-def run_playbook(tmp_path: Path, tasks: list, extra_vars: dict) -> subprocess.CompletedProcess:
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump([{"name": "oidc role test", "hosts": "localhost", "gather_facts": False,
-                                         "tasks": tasks}]))
-    varsfile = tmp_path / "vars.json"
-    varsfile.write_text(json.dumps(dict(extra_vars, ansible_python_interpreter=sys.executable)))
-    varsfile.chmod(0o600)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-vvv", "--diff",
-         "-e", "@" + str(varsfile), str(playbook)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
-
-
-def role_tasks(out: Path) -> list:
-    return [
-        {"name": "Run the oidc role", "ansible.builtin.include_role": {"name": "wandb_local.server.oidc"}},
-        {"name": "Keep the published env for the test", "no_log": True,
-         "ansible.builtin.copy": {"content": "{{ oidc_server_env | to_json }}", "dest": str(out), "mode": "0600"}},
-    ]
+# run_playbook(tmp_path, tasks, extra_vars) -> PlaybookResult (ansible-playbook -vvv --diff on localhost)
+run_playbook = functools.partial(playbooks.run_tasks, name="oidc role test")
+# role_tasks(out): the role, then what it published kept in `out` (0600) for the test
+role_tasks = functools.partial(playbooks.role_publish_tasks, "oidc", "oidc_server_env")
 
 
 def test_implicit_publishes_env_and_prints_registration(tmp_path, provider):
@@ -49,7 +30,7 @@ def test_implicit_publishes_env_and_prints_registration(tmp_path, provider):
     result = run_playbook(tmp_path, role_tasks(out), {
         "oidc_issuer": provider["issuer"], "oidc_client_id": "wandb-implicit", "oidc_client_secret": SECRET,
         "wandb_server_host": HOST})
-    output = result.stdout + result.stderr
+    output = result.output
     assert result.returncode == 0, output[-4000:]
     assert json.loads(out.read_text()) == {"OIDC_ISSUER": provider["issuer"], "OIDC_CLIENT_ID": "wandb-implicit",
                                            "OIDC_AUTH_METHOD": "implicit", "OIDC_SECRET": SECRET}
@@ -64,7 +45,7 @@ def test_pkce_without_secret(tmp_path, provider):
     result = run_playbook(tmp_path, role_tasks(out), {
         "oidc_issuer": provider["issuer"], "oidc_client_id": "wandb-pkce", "oidc_auth_method": "pkce",
         "oidc_hosts": ["http://127.0.0.1:8080", "https://wandb.example.com"]})
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert result.returncode == 0, result.output[-4000:]
     assert json.loads(out.read_text()) == {"OIDC_ISSUER": provider["issuer"], "OIDC_CLIENT_ID": "wandb-pkce",
                                            "OIDC_AUTH_METHOD": "pkce"}
 
@@ -84,7 +65,7 @@ def test_bad_settings_fail_before_anything_is_published(tmp_path, provider, prov
     out = tmp_path / "env.json"
     result = run_playbook(tmp_path, role_tasks(out), dict(settings, oidc_client_secret=SECRET,
                                                           wandb_server_host=HOST))
-    output = result.stdout + result.stderr
+    output = result.output
     assert result.returncode != 0
     assert expected in output, output[-3000:]
     assert "Publish oidc_server_env" not in output and not out.exists()
@@ -96,7 +77,7 @@ def test_bad_settings_fail_before_anything_is_published(tmp_path, provider, prov
 def test_preflight_names_the_variables(tmp_path):
     result = run_playbook(tmp_path, role_tasks(tmp_path / "env.json"),
                           {"oidc_issuer": "sso.example.com", "oidc_client_id": "x"})
-    output = result.stdout + result.stderr
+    output = result.output
     assert result.returncode != 0 and "Set oidc_issuer" in output
 
 
@@ -107,33 +88,18 @@ STANDIN = REPO / "tests" / "fixtures" / "standin" / "server.py"
 @pytest.fixture()
 def standin_with_sso(tmp_path, provider):
     key = "local-" + secrets.token_hex(20)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     vol = tmp_path / "vol"
     vol.mkdir()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "STANDIN_PORT": str(port), "STANDIN_BIND": "127.0.0.1",
            "STANDIN_VOL": str(vol), "STANDIN_STARTUP_SECONDS": "1", "OIDC_ISSUER": provider["issuer"],
            "OIDC_CLIENT_ID": "wandb-implicit", "OIDC_AUTH_METHOD": "implicit", "GLOBAL_ADMIN_API_KEY": key,
            "GORILLA_INSECURE_ALLOW_API_KEY_ADMIN_ACCESS": "true"}
-    with open(tmp_path / "standin.log", "wb") as log:
-        proc = subprocess.Popen(["timeout", "300", sys.executable, str(STANDIN)], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
     url = "http://127.0.0.1:%d" % port
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url + "/healthz", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.1)
-    yield {"url": url, "key": key}
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+    with BackgroundProcess([sys.executable, STANDIN], tmp_path / "standin.log", seconds=300, env=env, replace_env=True,
+                           ready_url=url + "/healthz", ready_status=200) as proc:
+        proc.wait_ready(15)
+        yield {"url": url, "key": key}
 
 
 def verify_tasks() -> list:
@@ -148,7 +114,7 @@ def test_verify_accepts_the_admin_key_after_sso(tmp_path, standin_with_sso):
     result = run_playbook(tmp_path, verify_tasks(), {"oidc_verify_base_url": standin_with_sso["url"],
                                                      "oidc_verify_api_key_file": str(keyfile),
                                                      "oidc_verify_ready_timeout": 30})
-    output = result.stdout + result.stderr
+    output = result.output
     assert result.returncode == 0, output[-4000:]
     assert standin_with_sso["key"] not in output
 
@@ -157,7 +123,7 @@ def test_verify_fails_when_the_admin_key_is_refused(tmp_path, standin_with_sso):
     wrong = "local-" + secrets.token_hex(20)
     result = run_playbook(tmp_path, verify_tasks(), {"oidc_verify_base_url": standin_with_sso["url"],
                                                      "oidc_verify_api_key": wrong, "oidc_verify_ready_timeout": 30})
-    output = result.stdout + result.stderr
+    output = result.output
     assert result.returncode != 0
     assert "Verify the server is ready and the admin key still works" in output
     assert "the admin API key was refused" in output, output[-3000:]

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
 from ansible_collections.wandb_local.server.plugins.module_utils._redis import build_redis_url
 from ansible_collections.wandb_local.server.plugins.modules import redis_check
+from support.procs import free_port
 
 
 def check(run_module, **args):
@@ -112,9 +112,7 @@ def test_tls_client_on_plain_port_gives_a_hint(run_module, redis_server):
 
 
 def test_connection_refused(run_module, redis_server):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     result = check(run_module, host="127.0.0.1", port=port, timeout=2)
     assert result.failed
     assert "cannot connect to Redis" in result["msg"]

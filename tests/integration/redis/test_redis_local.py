@@ -13,26 +13,20 @@ import re
 import socket
 import stat
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import docker
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[3]
-ANSIBLE_PLAYBOOK = "/tmp/venv/bin/ansible-playbook" if Path("/tmp/venv/bin/ansible-playbook").exists() \
-    else "ansible-playbook"
+from support import playbooks
+from support.fixtures import docker_client  # noqa: F401  pylint: disable=unused-import
+from support.playbooks import REPO, PlaybookResult, recap
+from support.procs import free_port
+
 REDIS_IMAGE = os.environ.get("REDIS_TEST_IMAGE", "wandb-local-test/redis:7")
 GIVEN_PASSWORD = 'Giv3n "pass" w/ \\ and #@:%'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def resp(*args: str) -> bytes:
@@ -68,25 +62,10 @@ def redis_call(port: int, *commands, password=None, seconds: float = 15.0) -> li
             time.sleep(0.3)
 
 
-def recap(output: str) -> dict:
-    match = re.search(r"^\S+\s+:\s+(ok=.*)$", output.split("PLAY RECAP")[-1], re.MULTILINE)
-    assert match, "no PLAY RECAP in output:\n" + output[-3000:]
-    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", match.group(1))}
-
-
-def run_playbook(path: Path, extra_vars: dict, tmp_path: Path, inventory=True, options=()) \
-        -> subprocess.CompletedProcess:
-    varsfile = tmp_path / ("vars-%s.json" % uuid.uuid4().hex[:6])
-    varsfile.write_text(json.dumps(extra_vars))
-    varsfile.chmod(0o600)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    cmd = [ANSIBLE_PLAYBOOK, str(path), "-vvv", "--diff", "-e", "@" + str(varsfile)] + list(options)
-    if not inventory:
-        cmd += ["-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable]
-    return subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=600, check=False)
+def run_playbook(path: Path, extra_vars: dict, inventory=True, options=()) -> PlaybookResult:
+    """ansible-playbook -vvv --diff: with the inventory of ansible.cfg, or (inventory=False) on localhost."""
+    return playbooks.run_playbook(path, extra_vars, *options, local=not inventory, timeout=600,
+                                  env={"ANSIBLE_STDOUT_CALLBACK": "default"})
 
 
 @pytest.fixture(scope="session")
@@ -94,13 +73,6 @@ def redis_image():
     subprocess.run(["bash", str(REPO / "tests/fixtures/redis_image/build.sh"), REDIS_IMAGE], check=True,
                    capture_output=True, timeout=900)
     return REDIS_IMAGE
-
-
-@pytest.fixture(scope="session")
-def docker_client():
-    client = docker.from_env()
-    client.ping()
-    return client
 
 
 class LocalRedis:
@@ -163,16 +135,12 @@ def local_redis(tmp_path, redis_image, docker_client):
 def role_playbook(tmp_path: Path) -> Path:
     """The role, then what it published kept in 0600 files for the test (never printed)."""
     out = tmp_path / "published"
-    path = tmp_path / "play.yml"
-    path.write_text(yaml.safe_dump([{
-        "name": "redis role, local container", "hosts": "localhost", "gather_facts": False,
-        "tasks": [
-            {"name": "Run the redis role", "ansible.builtin.include_role": {"name": "wandb_local.server.redis"}},
-            {"name": "Keep what the role published", "no_log": True, "ansible.builtin.copy": {
-                "content": "{{ {'env': redis_server_env, 'networks': redis_server_networks} | to_json }}",
-                "dest": str(out), "mode": "0600"}},
-        ]}]))
-    return path
+    return playbooks.write_play(tmp_path / "play.yml", name="redis role, local container", tasks=[
+        {"name": "Run the redis role", "ansible.builtin.include_role": {"name": "wandb_local.server.redis"}},
+        {"name": "Keep what the role published", "no_log": True, "ansible.builtin.copy": {
+            "content": "{{ {'env': redis_server_env, 'networks': redis_server_networks} | to_json }}",
+            "dest": str(out), "mode": "0600"}},
+    ])
 
 
 def published(tmp_path: Path) -> dict:
@@ -181,7 +149,7 @@ def published(tmp_path: Path) -> dict:
 
 def test_converges_idempotently_with_a_kept_password_never_shown(tmp_path, local_redis, docker_client):
     play = role_playbook(tmp_path)
-    first = run_playbook(play, local_redis.vars, tmp_path, inventory=False)
+    first = run_playbook(play, local_redis.vars, inventory=False)
     assert first.returncode == 0, first.stdout[-5000:]
     password = local_redis.password()
     assert re.fullmatch(r"[A-Za-z0-9]{48}", password)
@@ -217,27 +185,27 @@ def test_converges_idempotently_with_a_kept_password_never_shown(tmp_path, local
         ["+OK", "+PONG", "*2"]
     assert redis_call(local_redis.port, ("PING",))[0].startswith("-NOAUTH")
 
-    second = run_playbook(play, local_redis.vars, tmp_path, inventory=False)
+    second = run_playbook(play, local_redis.vars, inventory=False)
     assert second.returncode == 0, second.stdout[-5000:]
     assert recap(second.stdout)["changed"] == 0, second.stdout[-5000:]
     assert local_redis.password() == password and password not in second.stdout
     assert docker_client.containers.get(local_redis.name).attrs["Id"] == attrs["Id"]
 
-    check = run_playbook(play, local_redis.vars, tmp_path, inventory=False, options=["--check"])
+    check = run_playbook(play, local_redis.vars, inventory=False, options=["--check"])
     assert check.returncode == 0 and recap(check.stdout)["changed"] == 0, check.stdout[-5000:]
     assert "PING Redis" in check.stdout and password not in check.stdout
 
 
 def test_data_survives_recreating_the_container(tmp_path, local_redis, docker_client):
     play = role_playbook(tmp_path)
-    assert run_playbook(play, local_redis.vars, tmp_path, inventory=False).returncode == 0
+    assert run_playbook(play, local_redis.vars, inventory=False).returncode == 0
     password = local_redis.password()
     assert redis_call(local_redis.port, ("SET", "wandb:probe", "kept-across-recreation"), password=password) == \
         ["+OK", "+OK"]
     old_id = docker_client.containers.get(local_redis.name).id
     docker_client.containers.get(local_redis.name).remove(force=True)  # as a crash or an image upgrade would
 
-    again = run_playbook(play, local_redis.vars, tmp_path, inventory=False)
+    again = run_playbook(play, local_redis.vars, inventory=False)
     assert again.returncode == 0, again.stdout[-5000:]
     assert docker_client.containers.get(local_redis.name).id != old_id
     assert local_redis.password() == password
@@ -247,10 +215,10 @@ def test_data_survives_recreating_the_container(tmp_path, local_redis, docker_cl
 
 def test_a_given_password_wins_and_restarts_redis_with_it(tmp_path, local_redis):
     play = role_playbook(tmp_path)
-    assert run_playbook(play, local_redis.vars, tmp_path, inventory=False).returncode == 0
+    assert run_playbook(play, local_redis.vars, inventory=False).returncode == 0
     generated = local_redis.password()
 
-    given = run_playbook(play, dict(local_redis.vars, redis_password=GIVEN_PASSWORD), tmp_path, inventory=False)
+    given = run_playbook(play, dict(local_redis.vars, redis_password=GIVEN_PASSWORD), inventory=False)
     assert given.returncode == 0, given.stdout[-5000:]
     assert local_redis.password() == GIVEN_PASSWORD
     for secret in (GIVEN_PASSWORD, generated, GIVEN_PASSWORD.replace('"', '\\"')):
@@ -262,8 +230,7 @@ def test_a_given_password_wins_and_restarts_redis_with_it(tmp_path, local_redis)
 
 
 def test_preflight_refuses_tls_with_a_local_container(tmp_path, local_redis, docker_client):
-    result = run_playbook(role_playbook(tmp_path), dict(local_redis.vars, redis_tls=True), tmp_path,
-                          inventory=False)
+    result = run_playbook(role_playbook(tmp_path), dict(local_redis.vars, redis_tls=True), inventory=False)
     assert result.returncode != 0
     assert "redis_run_local=true runs Redis on this host" in result.stdout
     with pytest.raises(docker.errors.NotFound):
@@ -305,7 +272,7 @@ def test_site_playbook_runs_redis_for_the_wandb_container(tmp_path, local_redis,
     del extra["redis_local_config_dir"]  # defaults to wandb_server_config_dir
     site = REPO / "playbooks" / "site.yml"
 
-    first = run_playbook(site, extra, tmp_path)
+    first = run_playbook(site, extra)
     assert first.returncode == 0, first.stdout[-5000:]
     password = local_redis.password()  # kept beside the server's env file
     assert password not in first.stdout
@@ -322,7 +289,7 @@ def test_site_playbook_runs_redis_for_the_wandb_container(tmp_path, local_redis,
     assert probe.exit_code == 0, probe.output
     assert probe.output.decode().split() == [local_redis.name, redis_ip, "+OK", "+PONG"]
 
-    second = run_playbook(site, extra, tmp_path)
+    second = run_playbook(site, extra)
     assert second.returncode == 0, second.stdout[-5000:]
     assert recap(second.stdout)["changed"] == 0, second.stdout[-5000:]
     assert password not in second.stdout
@@ -330,7 +297,7 @@ def test_site_playbook_runs_redis_for_the_wandb_container(tmp_path, local_redis,
 
 
 def test_check_mode_on_a_fresh_host_changes_nothing(tmp_path, local_redis, docker_client):
-    result = run_playbook(role_playbook(tmp_path), local_redis.vars, tmp_path, inventory=False, options=["--check"])
+    result = run_playbook(role_playbook(tmp_path), local_redis.vars, inventory=False, options=["--check"])
     assert result.returncode == 0, result.stdout[-5000:]
     assert recap(result.stdout)["changed"] > 0
     assert "would be created on the new network" in result.stdout

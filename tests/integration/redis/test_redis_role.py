@@ -1,40 +1,18 @@
 """The wandb_local.server.redis role via ansible-playbook -vvv against the real redis-server (TLS, ACL user)."""
 from __future__ import annotations
 
+import functools
 import json
-import os
 import stat
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import quote
 
-import yaml
-
-REPO = Path(__file__).resolve().parents[3]
+from support import playbooks
 
 
-def run_playbook(tmp_path: Path, tasks: list, extra_vars: dict) -> subprocess.CompletedProcess:
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump([{"name": "redis role test", "hosts": "localhost", "gather_facts": False,
-                                         "tasks": tasks}]))
-    varsfile = tmp_path / "vars.json"
-    varsfile.write_text(json.dumps(dict(extra_vars, ansible_python_interpreter=sys.executable)))
-    varsfile.chmod(0o600)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    return subprocess.run(
-        ["/tmp/venv/bin/ansible-playbook" if Path("/tmp/venv/bin/ansible-playbook").exists() else "ansible-playbook",
-         "-i", "localhost,", "-c", "local", "-vvv", "--diff", "-e", "@" + str(varsfile), str(playbook)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
-
-
-def publish_tasks(out: Path) -> list:
-    return [
-        {"name": "Run the redis role", "ansible.builtin.include_role": {"name": "wandb_local.server.redis"}},
-        {"name": "Keep the published env for the test", "no_log": True,
-         "ansible.builtin.copy": {"content": "{{ redis_server_env | to_json }}", "dest": str(out), "mode": "0600"}},
-    ]
+# run_playbook(tmp_path, tasks, extra_vars) -> PlaybookResult (ansible-playbook -vvv --diff on localhost)
+run_playbook = functools.partial(playbooks.run_tasks, name="redis role test")
+# publish_tasks(out): the role, then what it published kept in `out` (0600) for the test
+publish_tasks = functools.partial(playbooks.role_publish_tasks, "redis", "redis_server_env")
 
 
 def test_role_pings_and_publishes_the_url_without_printing_it(tmp_path, redis_server):
@@ -45,7 +23,7 @@ def test_role_pings_and_publishes_the_url_without_printing_it(tmp_path, redis_se
         "redis_ca_cert_path": "/etc/wandb-local/redis-ca.pem", "redis_ttl_in_seconds": 3600,
         "redis_check_ca_file": str(redis_server["ca"]),
     })
-    output = result.stdout + result.stderr
+    output = result.output
     assert result.returncode == 0, output[-4000:]
     env = json.loads(out.read_text())
     escaped = quote(redis_server["acl_password"], safe="")
@@ -60,7 +38,7 @@ def test_full_url_wins_and_is_checked(tmp_path, redis_server):
     out = tmp_path / "env.json"
     url = "redis://:%s@127.0.0.1:%d" % (quote(redis_server["password"], safe=""), redis_server["port"])
     result = run_playbook(tmp_path, publish_tasks(out), {"redis_url": url, "redis_host": "ignored.example"})
-    output = result.stdout + result.stderr
+    output = result.output
     assert result.returncode == 0, output[-4000:]
     assert json.loads(out.read_text()) == {"REDIS": url}
     assert redis_server["password"] not in output and url not in output
@@ -71,7 +49,7 @@ def test_wrong_password_stops_before_anything_is_published(tmp_path, redis_serve
     wrong = "Wr0ng-" + redis_server["password"]
     result = run_playbook(tmp_path, publish_tasks(out), {
         "redis_host": "127.0.0.1", "redis_port": redis_server["port"], "redis_password": wrong})
-    output = result.stdout + result.stderr
+    output = result.output
     assert result.returncode != 0
     assert "refused the password for the default user (WRONGPASS)" in output
     assert "Publish redis_server_env" not in output and not out.exists()
@@ -80,6 +58,6 @@ def test_wrong_password_stops_before_anything_is_published(tmp_path, redis_serve
 
 def test_preflight_names_the_variable(tmp_path):
     result = run_playbook(tmp_path, publish_tasks(tmp_path / "env.json"), {"redis_host": ""})
-    output = result.stdout + result.stderr
+    output = result.output
     assert result.returncode != 0
     assert "Set redis_host" in output and "redis_url" in output

@@ -4,12 +4,13 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from pathlib import Path
 
 import docker
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from support.fixtures import docker_client  # noqa: F401  pylint: disable=unused-import
+from support.playbooks import REPO, run_playbook
+from support.procs import free_port
 STANDIN_IMAGE = os.environ.get("WANDB_TEST_SERVER_IMAGE", "wandb-local-test/standin")
 
 
@@ -19,13 +20,6 @@ def standin_image():
     subprocess.run(["bash", str(REPO / "tests/fixtures/standin/build.sh"), STANDIN_IMAGE + ":latest"],
                    check=True, capture_output=True, timeout=600)
     return STANDIN_IMAGE
-
-
-@pytest.fixture(scope="session")
-def docker_client():
-    client = docker.from_env()
-    client.ping()
-    return client
 
 
 class Instance:
@@ -59,17 +53,9 @@ class Instance:
         return "http://127.0.0.1:%d" % self.port
 
 
-def _free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def instance(tmp_path, standin_image, docker_client):
-    inst = Instance(tmp_path, _free_port(), standin_image)
+    inst = Instance(tmp_path, free_port(), standin_image)
     yield inst
     try:
         docker_client.containers.get(inst.name).remove(force=True)
@@ -79,3 +65,13 @@ def instance(tmp_path, standin_image, docker_client):
         docker_client.volumes.get(inst.name).remove(force=True)
     except docker.errors.NotFound:
         pass
+
+
+@pytest.fixture(name="playbook")
+def playbook_fixture():
+    """`playbook(path, extra_vars, *options)`: ansible-playbook from the checkout with the inventory of ansible.cfg
+    (support.playbooks.run_playbook; options such as -vvv, --diff, -i are given by the test)."""
+    def run(path, extra_vars, *options):
+        return run_playbook(path, extra_vars, *options, local=False, verbose=False, diff=False, timeout=600,
+                            env={"ANSIBLE_STDOUT_CALLBACK": "default"})
+    return run

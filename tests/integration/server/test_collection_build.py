@@ -5,7 +5,7 @@ import os
 import subprocess
 import tarfile
 
-from helpers import REPO
+from support.playbooks import REPO
 
 
 def test_build_install_and_run_site_by_fqcn(tmp_path):

@@ -2,22 +2,16 @@
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import uuid
 
 import docker
 import pytest
 
-from helpers import REPO, playbook
+from support.playbooks import REPO
+from support.procs import free_port
 
 SITE = REPO / "playbooks" / "site.yml"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -52,7 +46,7 @@ def fleet(tmp_path, standin_image, docker_client):
                 pass
 
 
-def test_serial_rollout_brings_up_every_instance(fleet, docker_client):
+def test_serial_rollout_brings_up_every_instance(fleet, docker_client, playbook):
     inventory, hosts = fleet
     result = playbook(SITE, {"wandb_rollout_serial": 1}, "-i", str(inventory))
     assert result.returncode == 0, result.stdout[-3000:]
@@ -63,7 +57,7 @@ def test_serial_rollout_brings_up_every_instance(fleet, docker_client):
         assert "HOST=%s" % host["wandb_server_host"] in container.attrs["Config"]["Env"]
 
 
-def test_rollout_stops_at_the_first_instance_that_does_not_become_ready(fleet, docker_client, tmp_path):
+def test_rollout_stops_at_the_first_instance_that_does_not_become_ready(fleet, docker_client, tmp_path, playbook):
     inventory, hosts = fleet
     data = json.loads(inventory.read_text())
     first = data["all"]["children"]["wandb_servers"]["hosts"]["wandb1"]

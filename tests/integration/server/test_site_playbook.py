@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from helpers import REPO, playbook, recap
+from support.playbooks import REPO, recap
 
 SITE = REPO / "playbooks" / "site.yml"
 SECRETS = {
@@ -28,7 +28,7 @@ def container_env(docker_client, name):
     return dict(item.split("=", 1) for item in docker_client.containers.get(name).attrs["Config"]["Env"])
 
 
-def test_site_converges_is_idempotent_and_never_prints_secrets(instance, docker_client):
+def test_site_converges_is_idempotent_and_never_prints_secrets(instance, docker_client, playbook):
     extra = dict(instance.vars, **SECRETS)
     extra.update(wandb_server_admin_api_enabled=True, wandb_server_oidc_issuer="https://idp.example.com",
                  wandb_server_oidc_client_id="client-1", wandb_server_oidc_auth_method="pkce",
@@ -60,7 +60,7 @@ def test_site_converges_is_idempotent_and_never_prints_secrets(instance, docker_
         assert value not in second.stdout
 
 
-def test_gorilla_spelling_and_generated_admin_key_is_kept(instance, docker_client):
+def test_gorilla_spelling_and_generated_admin_key_is_kept(instance, docker_client, playbook):
     extra = dict(instance.vars, wandb_server_env_style="gorilla", wandb_server_admin_api_enabled=True,
                  wandb_server_license="a.b.c")
     assert playbook(SITE, extra).returncode == 0
@@ -82,7 +82,7 @@ def test_gorilla_spelling_and_generated_admin_key_is_kept(instance, docker_clien
         assert json.load(response)["data"]["viewer"] is not None
 
 
-def test_local_restore_is_announced_and_turned_off_again(instance, docker_client):
+def test_local_restore_is_announced_and_turned_off_again(instance, docker_client, playbook):
     on = playbook(SITE, dict(instance.vars, wandb_server_local_restore=True))
     assert on.returncode == 0, on.stdout[-3000:]
     assert "LOCAL_RESTORE is on" in on.stdout and "docker logs %s" % instance.name in on.stdout
@@ -102,7 +102,7 @@ def test_local_restore_is_announced_and_turned_off_again(instance, docker_client
     ({"wandb_server_oidc_issuer": "https://idp.example.com"}, "wandb_server_oidc_client_id"),
     ({"wandb_server_local_restore": "perhaps"}, "wandb_server_local_restore"),
 ])
-def test_bad_input_fails_before_any_change(instance, docker_client, override, variable):
+def test_bad_input_fails_before_any_change(instance, docker_client, override, variable, playbook):
     result = playbook(SITE, dict(instance.vars, **override))
     assert result.returncode != 0
     assert variable in result.stdout, result.stdout[-3000:]
@@ -111,7 +111,7 @@ def test_bad_input_fails_before_any_change(instance, docker_client, override, va
     assert not docker_client.containers.list(all=True, filters={"name": instance.name})
 
 
-def test_never_ready_fails_with_the_containers_last_log_lines(instance):
+def test_never_ready_fails_with_the_containers_last_log_lines(instance, playbook):
     extra = dict(instance.vars, wandb_server_health_timeout=4,
                  wandb_server_extra_env={"STANDIN_FAIL_READY": "true"})
     result = playbook(SITE, extra)
@@ -121,7 +121,7 @@ def test_never_ready_fails_with_the_containers_last_log_lines(instance):
     assert "STANDIN_FAIL_READY" in result.stdout  # the stand-in's own log line explaining why
 
 
-def test_wandb_sdk_logs_in_to_the_deployed_server(instance, tmp_path):
+def test_wandb_sdk_logs_in_to_the_deployed_server(instance, tmp_path, playbook):
     key = "local-" + "cd34" * 10
     extra = dict(instance.vars, wandb_server_admin_api_enabled=True, wandb_server_admin_api_key=key)
     assert playbook(SITE, extra).returncode == 0
@@ -140,3 +140,20 @@ def test_wandb_sdk_logs_in_to_the_deployed_server(instance, tmp_path):
     wrong = subprocess.run([wandb_cli, "login", "--relogin", "--host", instance.base_url, "local-" + "0" * 40],
                            env=env, capture_output=True, text=True, timeout=120, check=False)
     assert wrong.returncode != 0
+
+
+def test_check_mode_predicts_without_changing_anything(instance, docker_client, playbook):
+    extra = dict(instance.vars, wandb_server_admin_api_enabled=True, **SECRETS)
+    fresh = playbook(SITE, extra, "--check", "--diff")
+    assert fresh.returncode == 0, fresh.stdout[-3000:]
+    assert recap(fresh.stdout)["changed"] > 0
+    assert "would be recreated" in fresh.stdout
+    assert not instance.config_dir.exists()
+    assert not docker_client.containers.list(all=True, filters={"name": instance.name})
+    for value in SECRETS.values():
+        assert value not in fresh.stdout
+
+    assert playbook(SITE, extra).returncode == 0
+    converged = playbook(SITE, extra, "--check", "--diff")
+    assert converged.returncode == 0
+    assert recap(converged.stdout)["changed"] == 0

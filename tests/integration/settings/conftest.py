@@ -10,33 +10,27 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
-import sys
 import time
+import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 import docker  # noqa: E402  (requirements.txt)
 
-REPO = Path(__file__).resolve().parents[3]
+from support.fixtures import docker_client  # noqa: F401  pylint: disable=unused-import
+from support.playbooks import REPO, run_playbook
+from support.procs import DIRECT, free_port
+
 BUILD = REPO / "tests" / "fixtures" / "standin" / "build.sh"
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http(url, data=None, timeout=5):
     req = urllib.request.Request(url, data=json.dumps(data).encode() if data is not None else None,
                                  headers={"Content-Type": "application/json"} if data is not None else {})
     try:
-        with _OPENER.open(req, timeout=timeout) as resp:
+        with DIRECT.open(req, timeout=timeout) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -46,13 +40,6 @@ def http(url, data=None, timeout=5):
 def standin_image():
     out = subprocess.run(["timeout", "300", "bash", str(BUILD)], check=True, capture_output=True, text=True)
     return out.stdout.strip().splitlines()[-1]
-
-
-@pytest.fixture(scope="session")
-def docker_client():
-    client = docker.from_env(timeout=60)
-    yield client
-    client.close()
 
 
 class Server(object):
@@ -143,24 +130,12 @@ def server(standin_image, docker_client, tmp_path):
         srv.remove()
 
 
-def run_playbook(playbook, extra_vars, tmp_path, check=False, diff=False, timeout=300):
-    """ansible-playbook (with -vvv) from the repository checkout; returns (rc, combined output)."""
-    vars_file = tmp_path / ("vars-%s.json" % secrets.token_hex(3))
-    vars_file.write_text(json.dumps(extra_vars))
-    cmd = ["timeout", str(timeout), str(Path(sys.executable).parent / "ansible-playbook"),
-           "-vvv", "-e", "@%s" % vars_file, "-e", "wandb_target=localhost", str(REPO / "playbooks" / playbook)]
-    if check:
-        cmd.append("--check")
-    if diff:
-        cmd.append("--diff")
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(cmd, cwd=str(REPO), capture_output=True, text=True, env=env, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
-
-
 @pytest.fixture(name="playbook")
-def playbook_fixture(tmp_path):
-    """`playbook(name, extra_vars, check=False, diff=False)` -> (rc, output of ansible-playbook -vvv)."""
-    def run(name, extra_vars, **kw):
-        return run_playbook(name, extra_vars, tmp_path, **kw)
+def playbook_fixture():
+    """`playbook(name, extra_vars, check=False, diff=False)` -> (rc, output of ansible-playbook -vvv): a playbook
+    of playbooks/ (or a path) from the checkout with `-e wandb_target=localhost` (support.playbooks)."""
+    def run(name, extra_vars, check=False, diff=False, timeout=300):
+        result = run_playbook(REPO / "playbooks" / name, extra_vars, "-e", "wandb_target=localhost", local=False,
+                              check=check, diff=diff, timeout=timeout)
+        return result.returncode, result.output
     return run

@@ -2,16 +2,10 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 from ansible_collections.wandb_local.server.plugins.modules import admin_check
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from support.procs import free_port
 
 
 def test_admin_key_accepted(run_module, server):

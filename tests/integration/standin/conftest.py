@@ -1,7 +1,8 @@
 """Fixtures for the wandb/local stand-in (a TEST FIXTURE, see tests/fixtures/standin/README.md).
 
-`start_standin(**env)` runs tests/fixtures/standin/server.py as a plain process on a free 127.0.0.1 port
-with its own /vol directory, waits (bounded) for /healthz, and stops it when the test ends.
+`start_standin(**env)` runs tests/fixtures/standin/server.py as a plain process (under `timeout`, own process
+group: tests/support/procs.py) on a free 127.0.0.1 port with its own /vol directory, waits (bounded) for /healthz,
+and stops it when the test ends.
 """
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import base64
 import json
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -19,16 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from support.procs import BackgroundProcess, free_port
+
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "standin"
 SERVER = FIXTURE_DIR / "server.py"
 # Direct connections only: the stand-in is on 127.0.0.1 and nothing else may be contacted.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def new_api_key() -> str:
@@ -49,10 +44,9 @@ class Standin:
                     "STANDIN_STARTUP_SECONDS": str(startup)}
         full_env.update(env)
         self.env = full_env
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(  # noqa: S603
-                ["timeout", "300", sys.executable, str(script)], env=full_env, stdout=log,
-                stderr=subprocess.STDOUT, user=run_as)
+        self.background = BackgroundProcess([sys.executable, script], self.log_path, seconds=300, env=full_env,
+                                            replace_env=True, user=run_as).start()
+        self.proc = self.background.popen
 
     def wait_healthy(self, deadline: float = 10.0) -> None:
         end = time.monotonic() + deadline
@@ -74,13 +68,7 @@ class Standin:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        self.background.stop(5)
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})

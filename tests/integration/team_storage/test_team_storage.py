@@ -11,19 +11,13 @@ failing before any API call with a message naming the variable.
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import requests
 
-from gcp_testenv import PROJECT, SERVER_SA  # tests/integration/gcp, on sys.path through the conftest here
-
-REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = Path(sys.executable).parent
+from gcp_testenv import PROJECT, SERVER_SA  # tests/integration/gcp/gcp_testenv.py, on sys.path through the conftest here
+from support.emulators import moto_node_role_and_key
+from support.playbooks import run_playbook, write_play
 HOST = "https://wandb.example.test"
 INTERNAL = "https://wandb-internal.example.test"
 CMEK = "projects/%s/locations/us/keyRings/wandb/cryptoKeys/team-vision" % PROJECT
@@ -54,24 +48,15 @@ def play_vars(moto, fake, tmp, buckets=None):
 def run_play(tmp, name, variables, extra_args=()):
     """Run the role in a play on localhost; returns (rc, output, changed count or None)."""
     out_file = tmp / ("%s-connectors.json" % name)
-    book = tmp / ("%s.yml" % name)
-    book.write_text(json.dumps([{
-        "name": "Team storage (%s)" % name, "hosts": "localhost", "gather_facts": False, "vars": variables,
-        "roles": [{"role": "wandb_local.server.team_storage"}],
-        "tasks": [{"name": "Save team_storage_connectors", "check_mode": False, "changed_when": False,
-                   "ansible.builtin.copy": {"content": "{{ team_storage_connectors | to_json }}",
-                                            "dest": str(out_file), "mode": "0600"}}],
-    }]))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_CALLBACK_RESULT_FORMAT="json")
-    cmd = [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-vvv", "--diff",
-           "-e", "ansible_python_interpreter=%s" % sys.executable, *extra_args, str(book)]
-    proc = subprocess.run(cmd, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=300, check=False)
-    out = proc.stdout + proc.stderr
-    recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", out)
-    changed = int(recap.group(1)) if recap else None
+    book = write_play(tmp / ("%s.yml" % name), name="Team storage (%s)" % name, play_vars=variables,
+                      roles=[{"role": "wandb_local.server.team_storage"}],
+                      tasks=[{"name": "Save team_storage_connectors", "check_mode": False, "changed_when": False,
+                              "ansible.builtin.copy": {"content": "{{ team_storage_connectors | to_json }}",
+                                                       "dest": str(out_file), "mode": "0600"}}])
+    result = run_playbook(book, None, *extra_args, env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
+    changed = result.recap(required=False).get("changed")
     connectors = json.loads(out_file.read_text()) if out_file.exists() else None
-    return proc.returncode, out, changed, connectors
+    return result.returncode, result.output, changed, connectors
 
 
 def api_requests(fake):
@@ -80,21 +65,14 @@ def api_requests(fake):
 
 @pytest.fixture(scope="module")
 def converged(moto_endpoint, team_gcp_fake, tmp_path_factory):
-    import boto3
-    iam = boto3.client("iam", endpoint_url=moto_endpoint, region_name="us-east-1")
-    iam.create_role(RoleName="wandb-team-node", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))
-    kms = boto3.client("kms", endpoint_url=moto_endpoint, region_name="us-east-1")
-    key = kms.create_key(Description="wandb team secure-ml")["KeyMetadata"]
-    kms.create_alias(AliasName="alias/wandb-team", TargetKeyId=key["KeyId"])
+    key_arn = moto_node_role_and_key(moto_endpoint, "wandb-team-node", "alias/wandb-team", "wandb team secure-ml")
     tmp = tmp_path_factory.mktemp("team_storage")
     variables = play_vars(moto_endpoint, team_gcp_fake, tmp)
     first = run_play(tmp, "converge", variables)
     assert first[0] == 0, first[1][-6000:]
     second = run_play(tmp, "converge-again", variables)
     assert second[0] == 0, second[1][-6000:]
-    return {"tmp": tmp, "vars": variables, "first": first, "second": second, "key_arn": key["Arn"]}
+    return {"tmp": tmp, "vars": variables, "first": first, "second": second, "key_arn": key_arn}
 
 
 def test_converges_then_second_run_changes_nothing(converged):

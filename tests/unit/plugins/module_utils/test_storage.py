@@ -29,8 +29,8 @@ def test_valid_s3_bucket_names(name):
 def test_invalid_s3_bucket_names_say_why(name, fragment):
     problems = st.s3_bucket_name_problems(name)
     assert problems and fragment in " ".join(problems)
-    msg = st.bucket_name_error("S3 bucket", name, problems)
-    assert "storage_bucket" in msg and fragment in msg
+    msg = st.bucket_name_error("S3 bucket", name, problems, "bucket")
+    assert "option bucket" in msg and fragment in msg
 
 
 def test_gcs_and_azure_names():
@@ -61,6 +61,14 @@ def test_cors_rule_from_origins_is_canonical():
     assert st.cors_rule("https://x.example.com", methods=["put", "get"], max_age_seconds="600")["max_age_seconds"] == 600
     with pytest.raises(ValueError, match="at least one"):
         st.cors_rule([])
+
+
+def test_cors_origins_error_names_the_option():
+    assert st.cors_origins_error(["https://wandb.example.com", "*"], "origins") is None
+    assert st.cors_origins_error([], "cors_origins") is None
+    msg = st.cors_origins_error(["wandb.example.com"], "cors_origins")
+    assert "option cors_origins" in msg and "scheme and host" in msg
+    assert "at least one" in st.cors_origins_error([], "origins", required=True)
 
 
 def test_same_ignores_order():

@@ -245,7 +245,7 @@ def test_queue_policy_check_mode_and_absent(fake_aws, run_module):
 
 def test_queue_policy_refuses_non_sqs_actions_before_any_call(fake_aws, run_module):
     result = run_module(aws_queue_policy, dict(CONN, queue="wandb-q", bucket="wandb-files", actions=["s3:*"]))
-    assert result.failed and "storage_aws_queue_policy_actions" in result["msg"]
+    assert result.failed and "option actions" in result["msg"]
     assert fake_aws.calls == []
 
 
@@ -254,20 +254,20 @@ def test_queue_in_another_region_says_what_to_fix(fake_aws, run_module):
         "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
     result = run_module(aws_queue_policy, dict(CONN, queue="wandb-q", bucket="wandb-files"))
     assert result.failed
-    assert "does not exist in us-east-1" in result["msg"] and "storage_aws_region" in result["msg"]
+    assert "does not exist in us-east-1" in result["msg"] and "options queue and region" in result["msg"]
 
 
 # --- bucket --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("module, args", [
-    (aws_s3_bucket, {"name": "Invalid_Bucket"}),
-    (aws_bucket_notification, {"bucket": "Invalid_Bucket", "queue_arn": QUEUE_ARN}),
-    (aws_s3_cors, {"bucket": "Invalid_Bucket", "origins": ["https://w.example.com"]}),
+@pytest.mark.parametrize("module, args, option", [
+    (aws_s3_bucket, {"name": "Invalid_Bucket"}, "name"),
+    (aws_bucket_notification, {"bucket": "Invalid_Bucket", "queue_arn": QUEUE_ARN}, "bucket"),
+    (aws_s3_cors, {"bucket": "Invalid_Bucket", "origins": ["https://w.example.com"]}, "bucket"),
 ])
-def test_invalid_bucket_name_fails_before_any_call(fake_aws, run_module, module, args):
+def test_invalid_bucket_name_fails_before_any_call(fake_aws, run_module, module, args, option):
     result = run_module(module, dict(CONN, **args))
     assert result.failed
-    assert "Invalid S3 bucket name 'Invalid_Bucket'" in result["msg"] and "storage_bucket" in result["msg"]
+    assert "Invalid S3 bucket name 'Invalid_Bucket'" in result["msg"] and "(option %s)" % option in result["msg"]
     assert fake_aws.sessions == 0 and fake_aws.calls == []
 
 
@@ -312,7 +312,7 @@ def test_bucket_of_another_account_says_what_to_fix(fake_aws, run_module):
     fake_aws.answers[("s3", "head_bucket")] = client_error("403", "Forbidden", 403)
     result = run_module(aws_s3_bucket, dict(name="wandb-files", region="us-east-1"))
     assert result.failed
-    assert "owned by another AWS account" in result["msg"] and "storage_bucket" in result["msg"]
+    assert "owned by another AWS account" in result["msg"] and "option name" in result["msg"]
 
 
 def test_bucket_in_another_region_says_what_to_fix(fake_aws, run_module):
@@ -320,7 +320,7 @@ def test_bucket_in_another_region_says_what_to_fix(fake_aws, run_module):
         "ResponseMetadata": {"HTTPHeaders": {"x-amz-bucket-region": "eu-central-1"}}}
     result = run_module(aws_s3_bucket, dict(name="wandb-files", region="us-east-1"))
     assert result.failed
-    assert "exists in region eu-central-1" in result["msg"] and "storage_aws_region" in result["msg"]
+    assert "exists in region eu-central-1" in result["msg"] and "option region" in result["msg"]
 
 
 def test_access_denied_names_error_code_and_fix(fake_aws, run_module):
@@ -346,7 +346,7 @@ def test_queue_is_adopted_unchanged(fake_aws, run_module):
     assert not result.changed and result["queue"]["arn"] == QUEUE_ARN
     assert "create_queue" not in fake_aws.ops()
     bad = run_module(aws_sqs_queue, dict(CONN, name="wandb.fifo"))
-    assert bad.failed and "storage_queue" in bad["msg"]
+    assert bad.failed and "option name" in bad["msg"]
 
 
 def test_cors_keeps_foreign_rules_and_normalises_origins(fake_aws, run_module):
@@ -369,7 +369,7 @@ def test_cors_keeps_foreign_rules_and_normalises_origins(fake_aws, run_module):
 
 def test_cors_rejects_origin_without_scheme(fake_aws, run_module):
     result = run_module(aws_s3_cors, dict(CONN, bucket="wandb-files", origins=["wandb.example.com"]))
-    assert result.failed and "storage_cors_origins" in result["msg"] and fake_aws.calls == []
+    assert result.failed and "option origins" in result["msg"] and fake_aws.calls == []
 
 
 def test_throttling_is_retried(fake_aws, run_module, monkeypatch):

@@ -77,3 +77,10 @@ def test_refuses_world_readable_mode_and_line_breaks(tmp_path, run_module):
 def test_missing_directory_says_what_to_do(tmp_path, run_module):
     result = run_module(env_file, _args(tmp_path / "nope" / "wandb.env"))
     assert result.failed and "does not exist" in result["msg"]
+
+
+def test_check_mode_predicts_a_file_in_a_directory_not_created_yet(tmp_path, run_module):
+    result = run_module(env_file, _args(tmp_path / "later" / "wandb.env"), check_mode=True, diff=True)
+    assert result.changed and not result.failed
+    assert "HOST=https://w.example.com" in result["diff"]["after"]
+    assert not (tmp_path / "later").exists()
