@@ -54,6 +54,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
     SETTINGS,
     is_secret_env,
+    preflight,
     settings_to_env,
 )
 
@@ -92,8 +93,14 @@ def split_secret_env(env):
     return result
 
 
+def settings_problems(settings, subpath_allowed=True):
+    """What is wrong with ``settings`` (canonical key -> value): the settings module's own pre-flight rules
+    (license shape, HOST origin, OIDC completeness...), so the roles refuse exactly what the module refuses."""
+    return [error for error in preflight(settings or {}, (settings or {}).keys(), subpath_allowed) if error]
+
+
 class FilterModule:
     """W&B server environment filters."""
 
     def filters(self):
-        return {"server_env": server_env, "split_secret_env": split_secret_env}
+        return {"server_env": server_env, "split_secret_env": split_secret_env, "settings_problems": settings_problems}

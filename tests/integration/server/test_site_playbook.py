@@ -14,7 +14,7 @@ from support.playbooks import REPO, recap
 
 SITE = REPO / "playbooks" / "site.yml"
 SECRETS = {
-    "wandb_server_license": "eyJsaWNlbnNl.cGF5bG9hZA.c2lnbmF0dXJlX3NlY3JldA",
+    "wandb_server_license": "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.cGF5bG9hZA.c2lnbmF0dXJlX3NlY3JldA",
     "wandb_server_mysql": "mysql://wandb:Mysql-Pa55word@db.internal:3306/wandb_local",
     "wandb_server_oidc_secret": "oidc-client-secret-value-42",
     "wandb_server_slack_secret": "slack-secret-value-42",
@@ -22,6 +22,10 @@ SECRETS = {
     "wandb_server_azure_storage_key": "QXp1cmVTdG9yYWdlS2V5U2VjcmV0VmFsdWU=",
     "wandb_server_admin_api_key": "local-" + "ab12" * 10,
 }
+
+
+# A license shaped like W&B's: a compact JWS whose header names its algorithm.
+GORILLA_TEST_LICENSE = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.Z29yaWxsYQ.c2lnbmF0dXJl"
 
 
 def container_env(docker_client, name):
@@ -62,11 +66,11 @@ def test_site_converges_is_idempotent_and_never_prints_secrets(instance, docker_
 
 def test_gorilla_spelling_and_generated_admin_key_is_kept(instance, docker_client, playbook):
     extra = dict(instance.vars, wandb_server_env_style="gorilla", wandb_server_admin_api_enabled=True,
-                 wandb_server_license="a.b.c")
+                 wandb_server_license=GORILLA_TEST_LICENSE)
     assert playbook(SITE, extra).returncode == 0
     env = container_env(docker_client, instance.name)
     assert env["GORILLA_FRONTEND_HOST"] == instance.vars["wandb_server_host"]
-    assert env["GORILLA_LICENSE"] == "a.b.c" and "LICENSE" not in env and "HOST" not in env
+    assert env["GORILLA_LICENSE"] == GORILLA_TEST_LICENSE and "LICENSE" not in env and "HOST" not in env
     key = (instance.config_dir / "admin-api-key").read_text().strip()
     assert key.startswith("local-") and len(key) == 46
     assert env["GLOBAL_ADMIN_API_KEY"] == key

@@ -58,3 +58,16 @@ def test_split_secret_env_by_name_and_by_credentials_in_urls():
     assert split["plain"] == {"HOST": "https://w", "BUCKET_QUEUE": "sqs://q"}
     assert set(split["secret"]) == {"LICENSE", "SLACK_SECRET", "GORILLA_OIDC_SECRET", "BUCKET", "REDIS",
                                     "MY_API_TOKEN"}
+
+
+def test_settings_problems_are_the_settings_modules_own_rules():
+    from ansible_collections.wandb_local.server.plugins.filter.server_env import settings_problems
+
+    good = {"host": "https://wandb.example.com/sub", "license": "eyJhbGciOiJSUzI1NiJ9.cGF5bG9hZA.c2ln",
+            "oidc_issuer": "https://idp.example.com", "oidc_client_id": "c"}
+    assert settings_problems(good) == []
+    assert any("three parts" in p for p in settings_problems({"license": "not-a-license"}))
+    assert any("header" in p for p in settings_problems({"license": "a.b.c"}))
+    assert any("trailing slash" in p for p in settings_problems({"host": "https://w.example.com/"}))
+    assert any("http" in p for p in settings_problems({"host": "ftp://w.example.com"}))
+    assert any("go together" in p for p in settings_problems({"oidc_issuer": "https://idp", "oidc_client_id": ""}))
