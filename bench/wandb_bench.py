@@ -1,0 +1,227 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmarks of the collection on the test stack (local Docker engine, emulators, stand-in server image).
+
+    bench/run [--runs N] [--instances 1,5,20] [--forks 5,20] [--json FILE] [--profile] [SCENARIO...]
+
+Scenarios (default: all, in this order):
+  site     first converge of playbooks/site.yml for one instance (AWS storage on moto, Redis, OIDC, Slack, admin
+           key), then the no-change re-run, next to a bare ansible.builtin.ping playbook on the same host
+  scale    the no-change run over 1, 5, 20 instances (--instances) with forks 5 and 20 (--forks), next to ping
+  aws      the AWS storage steps: the storage role, this collection's aws_* modules and the community modules
+           (amazon.aws / community.aws), first run and no-change run
+  profile  one no-change site.yml run with ansible.posix.profile_tasks: the slowest tasks (also: --profile)
+
+Each figure is the median of --runs runs (wall time of the whole ansible-playbook process). Markdown tables go to
+stdout, every single measurement to --json. Everything started here stops at the end (emulators, containers,
+volumes; the emulators also by their own timeout).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# pylint: disable=wrong-import-position  # the bench's own module, next to this file
+from bench_stack import BENCH, SITE, RunFailed, Stack, playbook  # noqa: E402
+
+PING = BENCH / "playbooks" / "ping.yml"
+AWS_PLAYBOOKS = (("storage role (wandb_local.server.storage)", BENCH / "playbooks" / "aws_role.yml"),
+                 ("wandb_local.server.aws_* modules", BENCH / "playbooks" / "aws_ours.yml"),
+                 ("amazon.aws / community.aws modules", BENCH / "playbooks" / "aws_community.yml"))
+SCENARIOS = ("site", "scale", "aws", "profile")
+
+
+def median(values) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values) -> str:
+    return "%.1f–%.1f" % (min(values), max(values)) if values else ""
+
+
+class Bench:
+    def __init__(self, stack: Stack, runs: int):
+        self.stack = stack
+        self.runs = runs
+        self.results = {"machine": machine(), "runs": runs, "scenarios": {}}
+
+    def record(self, scenario: str, key: str, run: dict) -> None:
+        entry = self.results["scenarios"].setdefault(scenario, {}).setdefault(key, [])
+        entry.append({"seconds": round(run["seconds"], 3), "recap": run["recap"]})
+        print("  %-48s %6.1f s  %s" % (key, run["seconds"], run["recap"]), file=sys.stderr, flush=True)
+
+    def seconds(self, scenario: str, key: str) -> list:
+        return [run["seconds"] for run in self.results["scenarios"].get(scenario, {}).get(key, [])]
+
+    # --- scenario 1 and 2 ----------------------------------------------------------------------------------
+    def site(self) -> str:
+        print("site: first converge and no-change re-run of site.yml, one instance", file=sys.stderr)
+        fleet = None
+        for index in range(1, self.runs + 1):
+            if fleet is not None:
+                fleet.remove()  # keep only the last converged instance (for the no-change runs)
+            fleet = self.stack.inventory("site%d" % index, 1)
+            self.record("site", "first converge", playbook(SITE, fleet.path))
+        for _index in range(self.runs):
+            # ping and the no-change run alternate, so a load change on the machine hits both alike
+            self.record("site", "ping", playbook(PING, fleet.path))
+            self.record("site", "no-change re-run", playbook(SITE, fleet.path, expect_changed=False))
+        fleet.remove()
+        first, again, ping = (self.seconds("site", key) for key in ("first converge", "no-change re-run", "ping"))
+        rows = ["| run (1 instance: AWS storage on moto, Redis, OIDC, Slack, admin key) | median s | range s |",
+                "|---|---:|---:|",
+                "| `site.yml` first converge | %.1f | %s |" % (median(first), spread(first)),
+                "| `site.yml` no-change re-run | %.1f | %s |" % (median(again), spread(again)),
+                "| `ansible.builtin.ping` playbook, same host | %.1f | %s |" % (median(ping), spread(ping)),
+                "| no-change re-run / ping | %.2fx | |" % (median(again) / median(ping))]
+        return "\n".join(rows)
+
+    # --- scenario 3 ----------------------------------------------------------------------------------------
+    def scale(self, counts, forks_list) -> str:
+        print("scale: no-change site.yml over %s instances, forks %s" % (counts, forks_list), file=sys.stderr)
+        for count in counts:
+            fleet = self.stack.inventory("scale%d" % count, count)
+            try:
+                self.record("scale", "%d instances: first converge (forks %d)" % (count, max(forks_list)),
+                            playbook(SITE, fleet.path, forks=max(forks_list)))
+                for forks in forks_list:
+                    for _index in range(self.runs):
+                        self.record("scale", "%d instances, forks %d: ping" % (count, forks),
+                                    playbook(PING, fleet.path, forks=forks))
+                        self.record("scale", "%d instances, forks %d: no-change" % (count, forks),
+                                    playbook(SITE, fleet.path, forks=forks, expect_changed=False))
+            finally:
+                fleet.remove()
+        rows = ["| instances | forks | no-change `site.yml` median s | per instance s | ping median s | ratio |",
+                "|---:|---:|---:|---:|---:|---:|"]
+        for count in counts:
+            for forks in forks_list:
+                site = median(self.seconds("scale", "%d instances, forks %d: no-change" % (count, forks)))
+                ping = median(self.seconds("scale", "%d instances, forks %d: ping" % (count, forks)))
+                rows.append("| %d | %d | %.1f | %.2f | %.1f | %.2fx |" % (count, forks, site, site / count, ping,
+                                                                          site / ping))
+        return "\n".join(rows)
+
+    # --- scenario 4 ----------------------------------------------------------------------------------------
+    def aws(self) -> str:
+        print("aws: storage role vs our modules vs community modules on moto", file=sys.stderr)
+        for index in range(1, self.runs + 1):
+            for label, path in AWS_PLAYBOOKS:
+                names = "%saws-%s-%d" % (self.stack.prefix, path.stem.split("_", 1)[1], index)
+                extra = ["-e", json.dumps({"bench_bucket": names, "bench_queue": names,
+                                           "bench_endpoint_url": self.stack.moto_url})]
+                self.record("aws", "%s: first run" % label, playbook(path, "localhost,", *extra))
+                self.record("aws", "%s: no-change run" % label,
+                            playbook(path, "localhost,", *extra, expect_changed=False))
+        rows = ["| AWS storage steps on moto (bucket, queue, queue policy, notification, CORS) | first run median s "
+                "| no-change run median s |", "|---|---:|---:|"]
+        for label, _path in AWS_PLAYBOOKS:
+            rows.append("| %s | %.1f | %.1f |" % (label, median(self.seconds("aws", "%s: first run" % label)),
+                                                  median(self.seconds("aws", "%s: no-change run" % label))))
+        return "\n".join(rows)
+
+    # --- where the time goes -------------------------------------------------------------------------------
+    def profile(self, top: int = 25) -> str:
+        print("profile: one no-change site.yml run with profile_tasks", file=sys.stderr)
+        fleet = self.stack.inventory("profile", 1)
+        try:
+            playbook(SITE, fleet.path)
+            run = playbook(SITE, fleet.path, expect_changed=False, env={
+                "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+                "PROFILE_TASKS_TASK_OUTPUT_LIMIT": str(top)})
+        finally:
+            fleet.remove()
+        summary = run["output"].rsplit("=" * 20, 1)[-1].strip("=\n ")
+        lines = [line for line in summary.splitlines() if line.strip()]
+        self.results["scenarios"]["profile"] = {"seconds": round(run["seconds"], 3), "top": lines}
+        return "no-change site.yml, 1 instance, %.1f s; slowest tasks:\n```\n%s\n```" % (run["seconds"],
+                                                                                      "\n".join(lines))
+
+
+def machine() -> dict:
+    cpu = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                    if line.startswith("model name")), "")
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kib = int(meminfo.read_text().split("MemTotal:", 1)[1].split()[0])
+        memory = "%.0f GiB" % (kib / 1024 / 1024)
+    docker = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True,
+                            text=True, timeout=60, check=False).stdout.strip()
+    core = subprocess.run([str(Path(sys.executable).parent / "ansible"), "--version"], capture_output=True,
+                          text=True, timeout=60, check=False).stdout.splitlines()[:1]
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "cpus": os.cpu_count(), "cpu": cpu, "memory": memory, "kernel": platform.release(),
+            "python": platform.python_version(), "docker": docker, "ansible": core[0] if core else ""}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                        help="site, scale, aws, profile (default: site scale aws)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median); default 3")
+    parser.add_argument("--instances", default="1,5,20", help="instance counts of the scale scenario")
+    parser.add_argument("--forks", default="5,20", help="forks of the scale scenario")
+    parser.add_argument("--json", type=Path, help="write every measurement to this file")
+    parser.add_argument("--profile", action="store_true", help="also run the profile scenario")
+    parser.add_argument("--keep-workdir", action="store_true", help="keep the inventories and emulator logs")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    unknown = sorted(set(args.scenarios) - set(SCENARIOS))
+    if unknown:
+        parser.error("unknown scenario(s) %s; choose from %s" % (", ".join(unknown), ", ".join(SCENARIOS)))
+    args.scenarios = list(args.scenarios) or ["site", "scale", "aws"]
+    if args.profile and "profile" not in args.scenarios:
+        args.scenarios.append("profile")
+    args.instances = [int(value) for value in args.instances.split(",") if value]
+    args.forks = [int(value) for value in args.forks.split(",") if value]
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the finally below removes what the bench created.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    stack = Stack(keep_workdir=args.keep_workdir)
+    bench = Bench(stack, args.runs)
+    sections = []
+    status = 0
+    try:
+        stack.start()
+        for scenario in args.scenarios:
+            if scenario == "scale":
+                sections.append(bench.scale(args.instances, args.forks))
+            else:
+                sections.append(getattr(bench, scenario)())
+    except RunFailed as exc:
+        print("bench: %s" % exc, file=sys.stderr)
+        status = 1
+    finally:
+        stack.close()
+        if args.keep_workdir:
+            print("bench: work directory kept: %s" % stack.workdir, file=sys.stderr)
+    info = bench.results["machine"]
+    print("Measured %s on %d CPU(s) %s, %s RAM, kernel %s, Docker %s, %s, Python %s; median of %d run(s).\n"
+          % (info["date"], info["cpus"], info["cpu"], info["memory"], info["kernel"], info["docker"],
+             info["ansible"], info["python"], args.runs))
+    print("\n\n".join(sections))
+    if args.json:
+        args.json.write_text(json.dumps(bench.results, indent=1) + "\n")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
