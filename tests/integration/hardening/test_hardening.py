@@ -1,0 +1,391 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Hardening (issue 7), table-driven over every role: check mode, idempotence and secrets.
+
+Each case plays one role (the table CASES) against a fresh target - resources named with a random tag the
+emulators and the Docker engine have never seen, inventory paths under an empty directory - three times, each
+with `-vvv --diff`: `--check`, the real run, the real run again. Then:
+
+1. check mode changes nothing: the emulators' state (buckets, queues, notifications, IAM, ARM resources,
+   Azurite containers/queues/CORS, Pub/Sub topics), the Docker engine (containers, volumes, networks with the
+   tag) and the files under the target directory are the same before and after --check - and the real run does
+   change what is observed, so the observation can see a change;
+2. check mode predicts the real run: the tasks reported changed in --check are the tasks the real run changes.
+   Where check mode cannot run a task (a container on an env file or network not yet written), the role reports
+   the change from a stand-in task instead; the case's `check_stands_for` maps that task to the real one;
+3. the second real run reports changed=0;
+4. no secret (random tokens: admin API key, license, MySQL/Redis passwords, OIDC/Slack secrets, Azure account key
+   and client secret, AWS secret key) appears in any output, and under the target directory only in the 0600
+   files that need it (the server's env file, the kept admin key, the local Redis password/config file) - which
+   must hold it.
+
+Runs: a case's three runs happen once (module-scoped fixture `case`) and the four tests read them.
+"""
+from __future__ import annotations
+
+import json
+import secrets as random_tokens
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import docker
+import pytest
+
+from hardening_testenv import (
+    AZURE_ACCOUNT,
+    AZURE_CLIENT_ID,
+    AZURE_RESOURCE_GROUP,
+    AZURE_SUBSCRIPTION,
+    AZURE_TENANT,
+    GCP_PROJECT,
+    GCP_SERVER_SA,
+    docker_state,
+    files_state,
+    files_with_secrets,
+    run_case_playbook,
+    secret_hits,
+    write_case_play,
+)
+from support.emulators import moto_node_role_and_key
+from support.fixtures import FAKE_ACCESS_KEY
+from support.procs import DIRECT, free_port
+
+HOST = "https://wandb.hardening.test"
+
+
+@dataclass
+class Target:
+    """What a case's setup gives the runs: inventory, environment, secrets used, where secrets may be kept, and how
+    to observe the emulators (besides Docker and the files, which every case observes)."""
+    vars: dict
+    secrets: tuple = ()
+    secret_files: dict = field(default_factory=dict)  # path under the target dir -> secret names it must hold
+    observe: Callable[[], dict] = dict
+    env: dict = field(default_factory=dict)
+    check_stands_for: dict = field(default_factory=dict)  # check-only task -> the real task it predicts
+
+
+@dataclass
+class Ctx:
+    tag: str
+    workdir: Path
+    fixture: Callable
+    secrets: dict
+
+
+def task(role: str, name: str) -> str:
+    """A task's name as the callback records it (role FQCN prefix)."""
+    return "wandb_local.server.%s : %s" % (role, name)
+
+
+def http_json(url: str) -> dict:
+    with DIRECT.open(url, timeout=10) as resp:
+        return json.load(resp)
+
+
+# --- cases ----------------------------------------------------------------------------------------------------
+
+def docker_host_case(ctx: Ctx) -> Target:
+    # This host has a running engine and the SDK: the role must find both and change nothing (installing an
+    # engine or adding users to the docker group cannot be done on a shared test host).
+    def observe():
+        groups = Path("/etc/group").read_text().splitlines()
+        return {"docker_group": [line for line in groups if line.startswith("docker:")]}
+    return Target(vars={"docker_host_engine": "auto"}, observe=observe)
+
+
+def wandb_server_case(ctx: Ctx) -> Target:
+    image = ctx.fixture("standin_image")
+    s = ctx.secrets
+    name, port = ctx.tag + "-server", free_port()
+    used = ("admin_api_key", "license", "mysql_password", "oidc_secret", "slack_secret", "redis_password",
+            "azure_storage_key")
+    return Target(
+        vars={
+            "wandb_server_image": image.split(":")[0], "wandb_server_image_tag": "latest",
+            "wandb_server_image_pull": "never", "wandb_server_container_name": name,
+            "wandb_server_data_volume": ctx.tag + "-data", "wandb_server_bind_address": "127.0.0.1",
+            "wandb_server_port": port, "wandb_server_host": "http://127.0.0.1:%d" % port,
+            "wandb_server_config_dir": str(ctx.workdir / "etc"), "wandb_server_health_delay": 1,
+            "wandb_server_health_timeout": 60, "wandb_server_extra_env": {"STANDIN_STARTUP_SECONDS": "1"},
+            "wandb_server_admin_api_enabled": True, "wandb_server_admin_api_key": s["admin_api_key"],
+            "wandb_server_license": s["license"],
+            "wandb_server_mysql": "mysql://wandb:%s@db.internal:3306/wandb_local" % s["mysql_password"],
+            "wandb_server_oidc_issuer": "https://idp.example.com", "wandb_server_oidc_client_id": "client-1",
+            "wandb_server_oidc_auth_method": "pkce", "wandb_server_oidc_secret": s["oidc_secret"],
+            "wandb_server_slack_client_id": "slack-1", "wandb_server_slack_secret": s["slack_secret"],
+            "wandb_server_redis": "redis://:%s@cache.internal:6379" % s["redis_password"],
+            "wandb_server_azure_storage_account": "wandbacct", "wandb_server_azure_storage_key": s["azure_storage_key"],
+        },
+        secrets=used,
+        secret_files={"etc/%s.env" % name: used, "etc/admin-api-key": ("admin_api_key",)},
+        check_stands_for={
+            task("wandb_server", "Report the container change check mode cannot compare"):
+                task("wandb_server", "Run the W&B server container %s" % name)},
+    )
+
+
+def aws_env(ctx: Ctx) -> dict:
+    """The boto3 credential chain of the runs: a random secret key (moto accepts any)."""
+    return {"AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": ctx.secrets["aws_secret_key"],
+            "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def moto_observer(endpoint: str, tag: str, role: str) -> Callable[[], dict]:
+    import boto3  # pylint: disable=import-outside-toplevel  # only where it is used
+
+    def client(service):
+        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1")
+
+    def observe():
+        s3, sqs, iam = client("s3"), client("sqs"), client("iam")
+        buckets = sorted(b["Name"] for b in s3.list_buckets()["Buckets"] if tag in b["Name"])
+        state = {"buckets": buckets, "queues": sorted(sqs.list_queues(QueueNamePrefix=tag).get("QueueUrls", [])),
+                 "role_policies": sorted(iam.list_role_policies(RoleName=role)["PolicyNames"])}
+        for bucket in buckets:
+            state["notifications/" + bucket] = s3.get_bucket_notification_configuration(Bucket=bucket).get(
+                "QueueConfigurations", [])
+        return state
+    return observe
+
+
+def storage_aws_case(ctx: Ctx) -> Target:
+    endpoint = ctx.fixture("moto_endpoint")
+    role = ctx.tag + "-node"
+    moto_node_role_and_key(endpoint, role)
+    return Target(
+        vars={"wandb_server_host": HOST, "storage_provider": "aws", "storage_bucket": ctx.tag + "-files",
+              "storage_queue": ctx.tag + "-events", "storage_aws_region": "us-east-1",
+              "storage_aws_endpoint_url": endpoint, "storage_aws_iam_role_name": role,
+              "storage_aws_iam_policy_file": str(ctx.workdir / "policy" / "node-policy.json")},
+        secrets=("aws_secret_key",), env=aws_env(ctx), observe=moto_observer(endpoint, ctx.tag, role))
+
+
+def gcp_observer(ctx: Ctx, fake) -> Callable[[], dict]:
+    storage, pubsub = ctx.fixture("storage_emulator"), ctx.fixture("pubsub_emulator")
+
+    def observe():
+        buckets = http_json("%s/storage/v1/b?project=%s" % (storage, GCP_PROJECT)).get("items", [])
+        topics = http_json("%s/v1/projects/%s/topics" % (pubsub, GCP_PROJECT)).get("topics", [])
+        subs = http_json("%s/v1/projects/%s/subscriptions" % (pubsub, GCP_PROJECT)).get("subscriptions", [])
+        with fake.state.lock:
+            notifications = json.dumps(fake.state.notifications, sort_keys=True)
+            policies = json.dumps(fake.state.policies, sort_keys=True)
+        return {"buckets": sorted(b["name"] for b in buckets if ctx.tag in b["name"]),
+                "topics": sorted(t["name"] for t in topics if ctx.tag in t["name"]),
+                "subscriptions": sorted(s["name"] for s in subs if ctx.tag in s["name"]),
+                "notifications": notifications, "policies": policies}
+    return observe
+
+
+def storage_gcp_case(ctx: Ctx) -> Target:
+    fake = ctx.fixture("hardening_gcp_fake")
+    return Target(
+        vars={"wandb_server_host": HOST, "storage_provider": "gcp", "storage_gcp_project": GCP_PROJECT,
+              "storage_bucket": ctx.tag + "-files", "storage_queue": ctx.tag + "-events",
+              "storage_gcp_subscription": ctx.tag + "-events-server", "storage_gcp_service_account": GCP_SERVER_SA,
+              "storage_gcp_storage_endpoint": fake.url + "/storage/v1", "storage_gcp_pubsub_endpoint": fake.url + "/v1",
+              "storage_gcp_iam_endpoint": fake.url + "/v1"},
+        observe=gcp_observer(ctx, fake))
+
+
+def storage_azure_case(ctx: Ctx) -> Target:
+    from ansible_collections.wandb_local.server.plugins.module_utils._azure import (  # pylint: disable=import-outside-toplevel
+        SharedKeyClient,
+        parse_xml,
+    )
+    arm = ctx.fixture("hardening_arm_fake")()
+    azurite = ctx.fixture("hardening_azurite")
+    blob = "http://127.0.0.1:%d/%s" % (azurite.ports["blob"], AZURE_ACCOUNT)
+    queue = "http://127.0.0.1:%d/%s" % (azurite.ports["queue"], AZURE_ACCOUNT)
+    key = ctx.secrets["azure_account_key"]
+
+    def names(endpoint):
+        root = parse_xml(SharedKeyClient(AZURE_ACCOUNT, key, endpoint).request("GET", "/", {"comp": "list"}).content)
+        return sorted(n.text for n in root.iter("Name") if ctx.tag in (n.text or ""))
+
+    def observe():
+        cors = SharedKeyClient(AZURE_ACCOUNT, key, blob).request(
+            "GET", "/", {"restype": "service", "comp": "properties"}).content
+        with arm.lock:
+            accounts, subs = sorted(arm.accounts), sorted(arm.event_subs)
+        return {"accounts": accounts, "event_subscriptions": subs, "containers": names(blob), "queues": names(queue),
+                "blob_service_cors": b"<CorsRule>" in cors}
+    return Target(
+        vars={"wandb_server_host": HOST, "storage_provider": "azure", "storage_bucket": ctx.tag + "-files",
+              "storage_queue": ctx.tag + "-events", "storage_azure_subscription_id": AZURE_SUBSCRIPTION,
+              "storage_azure_resource_group": AZURE_RESOURCE_GROUP, "storage_azure_account": AZURE_ACCOUNT,
+              "storage_azure_location": "eastus", "storage_azure_tenant_id": AZURE_TENANT,
+              "storage_azure_client_id": AZURE_CLIENT_ID,
+              "storage_azure_client_secret": ctx.secrets["azure_client_secret"],
+              "storage_azure_arm_endpoint": arm.url, "storage_azure_authority_host": arm.url,
+              "storage_azure_blob_endpoint": blob, "storage_azure_queue_endpoint": queue},
+        secrets=("azure_client_secret", "azure_account_key"), observe=observe)
+
+
+def team_storage_case(ctx: Ctx) -> Target:
+    endpoint = ctx.fixture("moto_endpoint")
+    fake = ctx.fixture("hardening_gcp_fake")
+    role = ctx.tag + "-node"
+    moto_node_role_and_key(endpoint, role)
+    aws, gcp = moto_observer(endpoint, ctx.tag, role), gcp_observer(ctx, fake)
+    return Target(
+        vars={"wandb_server_host": HOST,
+              "team_storage_buckets": [{"team": "secure-ml", "provider": "aws", "bucket": ctx.tag + "-team-aws"},
+                                       {"team": "vision", "provider": "gcp", "bucket": ctx.tag + "-team-gcp"}],
+              "team_storage_aws_endpoint_url": endpoint, "team_storage_aws_iam_role_name": role,
+              "team_storage_aws_iam_policy_file": str(ctx.workdir / "policy" / "team-policy.json"),
+              "team_storage_gcp_project": GCP_PROJECT, "team_storage_gcp_service_account": GCP_SERVER_SA,
+              "team_storage_gcp_storage_endpoint": fake.url + "/storage/v1",
+              "team_storage_gcp_iam_endpoint": fake.url + "/v1"},
+        secrets=("aws_secret_key",), env=aws_env(ctx), observe=lambda: {"aws": aws(), "gcp": gcp()},
+        check_stands_for={
+            task("team_storage", "Predict the grants on buckets pending in check mode"):
+                task("team_storage", "Grant the server's service account its roles on the bucket")})
+
+
+def oidc_case(ctx: Ctx) -> Target:
+    return Target(vars={"wandb_server_host": HOST, "oidc_issuer": ctx.fixture("hardening_oidc_issuer"),
+                        "oidc_client_id": "wandb-implicit", "oidc_auth_method": "implicit",
+                        "oidc_client_secret": ctx.secrets["oidc_secret"]},
+                  secrets=("oidc_secret",))
+
+
+def redis_external_case(ctx: Ctx) -> Target:
+    return Target(vars={"redis_host": "127.0.0.1", "redis_port": ctx.fixture("hardening_redis"),
+                        "redis_password": ctx.secrets["redis_password"]},
+                  secrets=("redis_password",))
+
+
+def redis_local_case(ctx: Ctx) -> Target:
+    image = ctx.fixture("redis_image")
+    name = ctx.tag + "-redis"
+    return Target(
+        vars={"redis_run_local": True, "redis_password": ctx.secrets["redis_password"],
+              "redis_local_image": image.split(":")[0], "redis_local_image_tag": image.split(":")[1],
+              "redis_local_image_pull": "never", "redis_local_container_name": name,
+              "redis_local_network": ctx.tag + "-net", "redis_local_data_volume": ctx.tag + "-redisdata",
+              "redis_local_port": free_port(), "redis_local_config_dir": str(ctx.workdir / "etc")},
+        secrets=("redis_password",),
+        secret_files={"etc/%s.password" % name: ("redis_password",), "etc/%s.conf" % name: ("redis_password",)},
+        check_stands_for={task("redis", "Report the container check mode cannot create"):
+                          task("redis", "Run the Redis container %s" % name)})
+
+
+def slack_case(ctx: Ctx) -> Target:
+    return Target(vars={"wandb_server_host": HOST, "slack_client_id": "slack-client-1",
+                        "slack_client_secret": ctx.secrets["slack_secret"]},
+                  secrets=("slack_secret",))
+
+
+@dataclass
+class Case:
+    id: str
+    roles: list
+    setup: Callable[[Ctx], Target]
+    gather_facts: bool = False
+
+
+CASES = [
+    Case("docker_host", ["docker_host"], docker_host_case, gather_facts=True),
+    Case("wandb_server", ["wandb_server"], wandb_server_case),
+    Case("storage_aws", ["storage"], storage_aws_case),
+    Case("storage_gcp", ["storage"], storage_gcp_case),
+    Case("storage_azure", ["storage"], storage_azure_case),
+    Case("team_storage", ["team_storage"], team_storage_case),
+    Case("oidc", ["oidc"], oidc_case),
+    Case("redis_external", ["redis"], redis_external_case),
+    Case("redis_local", ["redis"], redis_local_case),
+    Case("slack", ["slack"], slack_case),
+]
+
+
+# --- the runs -------------------------------------------------------------------------------------------------
+
+@dataclass
+class CaseRuns:
+    case: Case
+    target: Target
+    workdir: Path
+    before: dict
+    after_check: dict
+    after_real: dict
+    check: object
+    real: object
+    again: object
+
+
+def remove_tagged(client, tag: str) -> None:
+    for container in client.containers.list(all=True, filters={"name": tag}):
+        container.remove(force=True)
+    for network in client.networks.list():
+        if tag in network.name:
+            network.remove()
+    for volume in client.volumes.list():
+        if tag in volume.name:
+            volume.remove(force=True)
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[c.id for c in CASES])
+def case(request, tmp_path_factory, docker_client, hardening_secrets):
+    spec = request.param
+    tag = "hard" + random_tokens.token_hex(4)
+    base = tmp_path_factory.mktemp(spec.id)
+    workdir, runs_dir = base / "target", base / "runs"
+    workdir.mkdir()
+    runs_dir.mkdir()
+    try:
+        target = spec.setup(Ctx(tag, workdir, request.getfixturevalue, hardening_secrets))
+        play = write_case_play(runs_dir / "play.yml", spec.roles, spec.gather_facts)
+
+        def observe():
+            return {"files": files_state(workdir), "docker": docker_state(docker_client, tag),
+                    "emulators": target.observe()}
+
+        def run(label, check):
+            return run_case_playbook(play, target.vars, runs_dir, label, check, env=target.env)
+
+        before = observe()
+        check = run("check", True)
+        after_check = observe()
+        real = run("real", False)
+        after_real = observe()
+        again = run("again", False)
+        yield CaseRuns(spec, target, workdir, before, after_check, after_real, check, real, again)
+    finally:
+        try:
+            remove_tagged(docker_client, tag)
+        except docker.errors.APIError as exc:  # leave the test result alone; say what was left
+            print("cleanup of %s incomplete: %s" % (tag, exc))
+
+
+def test_check_mode_changes_nothing(case):
+    assert case.after_check == case.before, "--check changed the target"
+    if case.real.changed_tasks:
+        # The observation sees what the real run did, so "unchanged" above means something.
+        assert case.after_real != case.before, "the real run changed %s, unseen" % sorted(case.real.changed_tasks)
+
+
+def test_check_mode_predicts_the_real_run(case):
+    predicted = {case.target.check_stands_for.get(task, task) for task in case.check.changed_tasks}
+    assert predicted == case.real.changed_tasks, (
+        "--check predicted %s, the real run changed %s" % (sorted(predicted), sorted(case.real.changed_tasks)))
+    assert case.check.changed == len(case.check.changed_tasks) or case.check.changed >= len(predicted)
+
+
+def test_second_run_changes_nothing(case):
+    assert case.again.changed == 0, sorted(case.again.changed_tasks)
+    assert not case.again.changed_tasks
+
+
+def test_no_secret_in_any_output(case, hardening_secrets):
+    for run in (case.check, case.real, case.again):
+        assert secret_hits(run.output, hardening_secrets) == [], "-vvv --diff output shows secrets"
+        assert secret_hits(json.dumps(run.records), hardening_secrets) == []
+
+
+def test_secrets_only_in_the_0600_files_that_need_them(case, hardening_secrets):
+    found = files_with_secrets(case.workdir, hardening_secrets)
+    expected = {path: (0o600, sorted(names)) for path, names in case.target.secret_files.items()}
+    assert found == expected, "files holding secrets (mode, which): %s; expected %s" % (found, expected)
