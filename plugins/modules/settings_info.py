@@ -77,7 +77,10 @@ pending:
   type: list
   elements: str
 container:
-  description: Name, id, image and state of the container; id null when it does not exist.
+  description: >-
+    Name, id, running state, image (as the container was created with it), image_id (the image it runs) and
+    image_current (whether the image name still points to image_id) of the container; id null when it does not
+    exist.
   returned: always
   type: dict
 """
@@ -108,6 +111,15 @@ def style_of(names):
     return styles.pop() if len(styles) == 1 else "mixed"
 
 
+def image_still_named(api, attrs):
+    """Whether the container's image name (``Config.Image``) still points to the image it runs: false when the
+    tag has moved since (a pull) or the name is gone, and then only the image id brings that version back."""
+    try:
+        return api.inspect_image((attrs.get("Config") or {}).get("Image"))["Id"] == attrs.get("Image")
+    except Exception:  # pylint: disable=broad-except  # NotFound, APIError, or no name at all
+        return False
+
+
 def main():
     module = AnsibleModule(
         argument_spec=wc.container_argument_spec(),
@@ -122,10 +134,10 @@ def main():
     except (envfile.EnvFileError, IOError, OSError) as exc:
         module.fail_json(msg="cannot read env file %s: %s" % (path, exc))
     mode = envfile.file_mode(path)
-    dummy, attrs = wc.connect(module, p["docker_host"], p["container_name"])
+    api, attrs = wc.connect(module, p["docker_host"], p["container_name"])
 
     file_values, file_names, file_conflicts = settings_from_env(file_env)
-    container = dict(name=p["container_name"], id=None, running=False, image=None)
+    container = dict(name=p["container_name"], id=None, running=False, image=None, image_id=None)
     container_values = None
     conflicts = set(file_conflicts)
     names = dict(file_names)
@@ -135,7 +147,8 @@ def main():
         conflicts.update(c_conflicts)
         names = c_names
         container.update(id=attrs["Id"], running=bool((attrs.get("State") or {}).get("Running")),
-                         image=(attrs.get("Config") or {}).get("Image"))
+                         image=(attrs.get("Config") or {}).get("Image"), image_id=attrs.get("Image"),
+                         image_current=image_still_named(api, attrs))
         if text is not None:
             pending = sorted(k for k in set(file_values) | set(container_values)
                              if file_values.get(k) != container_values.get(k))
