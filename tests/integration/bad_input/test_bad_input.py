@@ -1,0 +1,229 @@
+"""Wrong inventories fail before anything changes, with a message naming the variable and what is allowed.
+
+Each case is one inventory run through playbooks/site.yml (or a role's entry point, marked `role`). Every case
+must fail once, change nothing (PLAY RECAP changed=0; no container, volume or network carrying the case's name; no
+config dir) and contact nothing: wherever the inventory points an emulator endpoint, a Redis or an identity provider,
+a tripwire port counts connections and must count none. The failure message must contain both the variable's name
+and what would be allowed. Secret values must not be printed.
+
+The runs are independent ansible-playbook processes, started a few at a time by one module-scoped fixture, so the
+table costs about as much wall time as its slowest third.
+"""
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest
+
+from bad_input_testenv import Tripwire, run_case
+
+GUID = "00000000-1111-2222-3333-444444444444"
+PARALLEL_RUNS = 3
+
+
+@dataclass
+class Case:
+    """One wrong inventory: its variables, the variable the message must name and what it must say is allowed.
+    `base` picks a valid starting point ('server', 'aws', 'gcp', 'azure', 'redis', 'oidc', 'slack') the case breaks;
+    `role` runs that role's entry point instead of site.yml; `secrets` must not appear in the output."""
+
+    name: str
+    variables: dict
+    variable: str
+    allowed: str
+    base: str = "server"
+    role: str | None = None
+    secrets: tuple = ()
+    drop: tuple = field(default=())
+
+
+def base_vars(kind: str, tripwire: Tripwire) -> dict:
+    """A valid configuration of `kind` whose every endpoint is the tripwire."""
+    if kind == "aws":
+        return {"storage_provider": "aws", "storage_bucket": "acme-wandb-files", "storage_queue": "acme-wandb-files",
+                "storage_aws_endpoint_url": tripwire.url}
+    if kind == "gcp":
+        return {"storage_provider": "gcp", "storage_bucket": "acme-wandb-files", "storage_queue": "wandb-files",
+                "storage_gcp_project": "acme-ml-123", "storage_gcp_subscription": "wandb-files-server",
+                "storage_gcp_storage_endpoint": tripwire.url + "/storage/v1",
+                "storage_gcp_pubsub_endpoint": tripwire.url + "/v1", "storage_gcp_iam_endpoint": tripwire.url + "/v1"}
+    if kind == "azure":
+        return {"storage_provider": "azure", "storage_bucket": "wandb-files", "storage_queue": "wandb-file-events",
+                "storage_azure_subscription_id": GUID, "storage_azure_resource_group": "wandb",
+                "storage_azure_account": "wandbfiles", "storage_azure_location": "eastus",
+                "storage_azure_access_token": "arm-token-value-not-to-be-printed",
+                "storage_azure_arm_endpoint": tripwire.url, "storage_azure_blob_endpoint": tripwire.url,
+                "storage_azure_queue_endpoint": tripwire.url}
+    if kind == "redis":
+        return {"redis_host": "127.0.0.1", "redis_port": tripwire.port, "redis_check_timeout": 2}
+    if kind == "oidc":
+        return {"oidc_issuer": tripwire.url, "oidc_client_id": "wandb-client", "oidc_timeout": 2}
+    if kind == "slack":
+        return {"slack_client_id": "1234.5678", "slack_client_secret": "slack-secret-not-to-be-printed"}
+    return {}
+
+
+CASES = [
+    # --- the server's own variables (wandb_server preflight, first task of site.yml) ---
+    Case("port_not_a_number", {"wandb_server_port": "eighty"}, "wandb_server_port", "convert to int"),
+    Case("host_not_http", {"wandb_server_host": "ftp://wandb.example.com"}, "wandb_server_host",
+         "absolute http(s) URL"),
+    Case("host_trailing_slash", {"wandb_server_host": "https://wandb.example.com/"}, "wandb_server_host",
+         "without a trailing slash"),
+    Case("mysql_wrong_scheme", {"wandb_server_mysql": "postgres://wandb:Pg-Secret-42@db:5432/wandb"},
+         "wandb_server_mysql", "mysql://user:password@host:port/database", secrets=("Pg-Secret-42",)),
+    Case("redis_setting_wrong_scheme", {"wandb_server_redis": "http://:Redis-Secret-42@cache:6379"},
+         "wandb_server_redis", "redis://", secrets=("Redis-Secret-42",)),
+    Case("oidc_issuer_without_client_id", {"wandb_server_oidc_issuer": "https://idp.example.com"},
+         "wandb_server_oidc_client_id", "set both"),
+    Case("oidc_issuer_not_a_url", {"wandb_server_oidc_issuer": "idp.example.com",
+                                   "wandb_server_oidc_client_id": "wandb"}, "wandb_server_oidc_issuer", "https://"),
+    Case("slack_id_without_secret", {"wandb_server_slack_client_id": "1234.5678"}, "wandb_server_slack_secret",
+         "set both"),
+    Case("s3_bucket_without_region", {"wandb_server_bucket": "s3://acme-wandb"}, "wandb_server_aws_region",
+         "s3://BUCKET with wandb_server_aws_region"),
+    Case("gs_bucket_with_aws_region", {"wandb_server_bucket": "gs://acme-wandb",
+                                       "wandb_server_bucket_queue": "pubsub:/acme/files/server",
+                                       "wandb_server_aws_region": "eu-west-1"},
+         "wandb_server_aws_region", "takes no aws_region"),
+    Case("bucket_unknown_scheme", {"wandb_server_bucket": "ftp://acme-wandb"}, "wandb_server_bucket",
+         "s3://, gs:// or az://"),
+    Case("session_length_not_a_duration", {"wandb_server_session_length": "forever"}, "wandb_server_session_length",
+         "720h"),
+    Case("extra_env_not_a_dict", {"wandb_server_extra_env": ["DEBUG=true"]}, "wandb_server_extra_env", "dict"),
+    # --- storage: per cloud naming rules, missing pieces, conflicts ---
+    Case("storage_provider_unknown", {"storage_provider": "s3"}, "storage_provider", "none, aws, gcp, azure"),
+    Case("aws_bucket_uppercase", {"storage_bucket": "Acme_Files"}, "storage_bucket", "3-63 lowercase letters",
+         base="aws"),
+    Case("aws_without_bucket", {}, "storage_bucket", "the name of the bucket", base="aws", drop=("storage_bucket",)),
+    Case("aws_queue_name", {"storage_queue": "wandb events!"}, "storage_queue", "1-80 letters, digits", base="aws"),
+    Case("aws_region", {"storage_aws_region": "Europe"}, "storage_aws_region", "such as eu-west-1", base="aws",
+         drop=("storage_aws_endpoint_url",)),
+    Case("aws_with_azure_variables", {"storage_azure_account": "wandbfiles",
+                                      "storage_azure_client_secret": "Azure-Secret-42"},
+         "storage_azure_account", "storage_aws_*", base="aws", secrets=("Azure-Secret-42",)),
+    Case("aws_and_wandb_server_bucket", {"wandb_server_bucket": "s3://other-bucket",
+                                         "wandb_server_aws_region": "us-east-1"},
+         "wandb_server_bucket", "not both", base="aws"),
+    Case("cors_origin_without_scheme", {"storage_cors_origins": ["wandb.example.com"]}, "storage_cors_origins",
+         "scheme://host[:port]", base="aws"),
+    Case("gcp_bucket_goog_prefix", {"storage_bucket": "goog-wandb-files"}, "storage_bucket",
+         "must not start with 'goog'", base="gcp"),
+    Case("gcp_project_id", {"storage_gcp_project": "My Project"}, "storage_gcp_project",
+         "6-30 lowercase letters", base="gcp"),
+    Case("gcp_without_subscription", {}, "storage_gcp_subscription", "3-255 characters", base="gcp",
+         drop=("storage_gcp_subscription",)),
+    Case("azure_container_uppercase", {"storage_bucket": "Wandb_Files"}, "storage_bucket",
+         "lowercase letters, digits and single hyphens", base="azure"),
+    Case("azure_account_name", {"storage_azure_account": "Wandb-Files"}, "storage_azure_account",
+         "3-24 lowercase letters and digits", base="azure", secrets=("arm-token-value-not-to-be-printed",)),
+    Case("azure_subscription_not_a_guid", {"storage_azure_subscription_id": "my-subscription"},
+         "storage_azure_subscription_id", "GUID", base="azure"),
+    Case("team_bucket_on_azure", {"team_storage_buckets": [{"team": "vision", "provider": "azure",
+                                                            "bucket": "vision-files"}]},
+         "provider", "aws, gcp"),
+    # --- Redis ---
+    Case("redis_url_and_host", {"redis_url": "redis://127.0.0.1:6379", "redis_host": "cache.internal"},
+         "redis_host", "either redis_url alone", drop=("redis_port",), base="redis"),
+    Case("redis_url_wrong_scheme", {"redis_url": "http://:Redis-Url-Secret@cache:6379"}, "redis_url", "redis://",
+         drop=("redis_host", "redis_port"), base="redis", secrets=("Redis-Url-Secret",)),
+    Case("redis_host_is_a_url", {"redis_host": "redis://cache"}, "redis_host", "without scheme", base="redis"),
+    Case("redis_ca_without_tls", {"redis_ca_cert_path": "/etc/wandb-local/redis-ca.pem"}, "redis_ca_cert_path",
+         "redis_tls=true", base="redis"),
+    Case("redis_local_with_url", {"redis_run_local": True, "redis_url": "redis://127.0.0.1:6379"}, "redis_url",
+         "redis_run_local=true", drop=("redis_host", "redis_port"), base="redis"),
+    Case("redis_role_and_wandb_server_redis", {"wandb_server_redis": "redis://other.internal:6379"},
+         "wandb_server_redis", "not both", base="redis"),
+    # --- OIDC ---
+    Case("oidc_role_method_unknown", {"oidc_auth_method": "magic"}, "oidc_auth_method", "implicit, pkce",
+         base="oidc"),
+    Case("oidc_role_without_client_id", {}, "oidc_client_id", "non-empty", base="oidc", drop=("oidc_client_id",),
+         role="oidc"),
+    Case("oidc_role_issuer_not_a_url", {"oidc_issuer": "sso.example.com"}, "oidc_issuer", "http(s)://",
+         base="oidc"),
+    Case("oidc_role_and_wandb_server_oidc", {"wandb_server_oidc_issuer": "https://other.example.com",
+                                             "wandb_server_oidc_client_id": "other"},
+         "wandb_server_oidc_issuer", "not both", base="oidc"),
+    # --- Slack ---
+    Case("slack_role_id_without_secret", {}, "slack_client_secret", "Client Secret", base="slack",
+         drop=("slack_client_secret",)),
+    Case("slack_hosts_not_urls", {"slack_hosts": ["not a url"]}, "slack_hosts", "https://wandb.example.com",
+         base="slack", secrets=("slack-secret-not-to-be-printed",)),
+    # --- role entry points run on their own ---
+    Case("storage_role_bad_bucket", {"storage_bucket": "Bad..Bucket"}, "storage_bucket", "3-63 lowercase letters",
+         base="aws", role="storage"),
+    Case("redis_role_url_and_password", {"redis_url": "redis://127.0.0.1:6379", "redis_password": "Pw-Secret-42"},
+         "redis_password", "either redis_url alone", drop=("redis_host", "redis_port"), base="redis", role="redis",
+         secrets=("Pw-Secret-42",)),
+]
+
+
+def case_vars(case: Case, workdir, tripwire: Tripwire) -> dict:
+    """The case's inventory variables: its own names, the valid base, then the case's wrong values."""
+    name = "wandb-badin-%s-%s" % (case.name.replace("_", "-"), uuid.uuid4().hex[:6])
+    variables = {
+        "wandb_server_container_name": name,
+        "wandb_server_data_volume": name,
+        "wandb_server_config_dir": str(workdir / "etc"),
+        "wandb_server_host": "https://wandb.example.com",
+        "wandb_server_image_pull": "never",
+        "redis_local_container_name": name + "-redis",
+        "redis_local_data_volume": name + "-redis",
+        "redis_local_network": name + "-net",
+    }
+    variables.update(base_vars(case.base, tripwire))
+    for key in case.drop:
+        variables.pop(key, None)
+    variables.update(case.variables)
+    return name, variables
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """Run every case (a few at a time); {case name: (resource name, workdir, tripwire, result, failures)}."""
+    prepared = {}
+    for case in CASES:
+        workdir = tmp_path_factory.mktemp(case.name)
+        tripwire = Tripwire()
+        name, variables = case_vars(case, workdir, tripwire)
+        prepared[case.name] = (case, name, workdir, tripwire, variables)
+
+    def run(entry):
+        case, _name, workdir, _tripwire, variables = entry
+        return case.name, run_case(workdir / "run", variables, case.role)
+
+    try:
+        with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
+            results = dict(pool.map(run, prepared.values()))
+    finally:
+        for entry in prepared.values():
+            entry[3].stop()
+    return {key: (entry[1], entry[2], entry[3], results[key]) for key, entry in prepared.items()}
+
+
+def test_the_table_is_large_and_names_are_unique():
+    assert len(CASES) >= 25
+    assert len({case.name for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_wrong_inventory_fails_before_any_change(case, outcomes, docker_client):
+    name, workdir, tripwire, (result, failures) = outcomes[case.name]
+    output = result.output
+    assert result.returncode != 0, "the run succeeded:\n" + output[-3000:]
+    assert len(failures) == 1, "expected exactly one failed task:\n" + output[-3000:]
+    message = str(failures[0].get("msg", ""))
+    assert case.variable in message, "the message does not name %s: %s" % (case.variable, message)
+    assert case.allowed in message, "the message does not say what is allowed (%r): %s" % (case.allowed, message)
+
+    recap = result.recap()
+    assert recap["failed"] == 1 and recap["changed"] == 0, recap
+    assert not (workdir / "etc").exists(), "the config dir was created"
+    assert not docker_client.containers.list(all=True, filters={"name": name})
+    assert not docker_client.volumes.list(filters={"name": name})
+    assert not docker_client.networks.list(filters={"name": name})
+    assert tripwire.connections == 0, "an emulator endpoint was contacted"
+    for secret in case.secrets:
+        assert secret not in output, "a secret value was printed"
