@@ -255,7 +255,8 @@ class GcpClient(object):
             return ("storage", "GET", "b/%s/iam" % resource, "PUT", "b/%s/iam" % resource)
         raise ValueError(kind)
 
-    def get_iam_policy(self, kind, resource):
+    def get_iam_policy(self, kind, resource, allow_404=False):
+        """The resource's IAM policy; None for a missing resource with allow_404."""
         service, gmethod, gpath, dummy, dummy2 = self.iam_policy_paths(kind, resource)
         # Ask for policy version 3 so conditional bindings are returned (and kept on write).
         body, params = None, None
@@ -265,7 +266,7 @@ class GcpClient(object):
             params = {"optionsRequestedPolicyVersion": 3}
         else:
             params = {"options.requestedPolicyVersion": 3}
-        return self.call(gmethod, service, gpath, body=body, params=params,
+        return self.call(gmethod, service, gpath, body=body, params=params, allow_404=allow_404,
                          what="reading the IAM policy of %s %s" % (kind, resource))
 
     def set_iam_policy(self, kind, resource, policy):
@@ -323,8 +324,11 @@ def policy_without_member(policy, role, member):
 
 
 def ensure_policy_member(client, kind, resource, role, member, state="present", check_mode=False):
-    """Grant (or revoke) ``role`` to ``member`` on a resource; return (changed, before_members, after_members)."""
-    policy = client.get_iam_policy(kind, resource) or {}
+    """Grant (or revoke) ``role`` to ``member`` on a resource; return (changed, before_members, after_members).
+
+    In check mode a missing resource counts as one with an empty policy: an earlier task of the same check run
+    would have created it (a real run still fails on a missing resource)."""
+    policy = client.get_iam_policy(kind, resource, allow_404=check_mode) or {}
     present = policy_has_member(policy, role, member)
     before = sorted(_role_members(policy, role))
     if (state == "present") == present:

@@ -141,8 +141,9 @@ def main():
             before["topic_publishers"] = members_before
             after["topic_publishers"] = members_after
 
-        listing = client.call("GET", "storage", "b/%s/notificationConfigs" % bucket,
-                              what="listing the notification configs of bucket %s" % bucket)
+        # In check mode the bucket may be one an earlier task of the same run would create: none configured yet.
+        listing = client.call("GET", "storage", "b/%s/notificationConfigs" % bucket, allow_404=module.check_mode,
+                              what="listing the notification configs of bucket %s" % bucket) or {}
         configs = [c for c in listing.get("items") or [] if _topic_of(c) == tpath]
         before["notifications"] = [_summary(c) for c in configs]
         keep = next((c for c in configs if _matches(c, tpath)), None)

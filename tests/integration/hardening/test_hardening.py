@@ -63,7 +63,7 @@ class Target:
     secret_files: dict = field(default_factory=dict)  # path under the target dir -> secret names it must hold
     observe: Callable[[], dict] = dict
     env: dict = field(default_factory=dict)
-    check_stands_for: dict = field(default_factory=dict)  # check-only task -> the real task it predicts
+    check_stands_for: dict = field(default_factory=dict)  # check-only task -> the real task(s) it predicts
 
 
 @dataclass
@@ -171,7 +171,9 @@ def gcp_observer(ctx: Ctx, fake) -> Callable[[], dict]:
         subs = http_json("%s/v1/projects/%s/subscriptions" % (pubsub, GCP_PROJECT)).get("subscriptions", [])
         with fake.state.lock:
             notifications = json.dumps(fake.state.notifications, sort_keys=True)
-            policies = json.dumps(fake.state.policies, sort_keys=True)
+            # The fake stores an empty policy when one is first read: only bindings count.
+            policies = json.dumps({key: policy["bindings"] for key, policy in fake.state.policies.items()
+                                   if policy.get("bindings")}, sort_keys=True)
         return {"buckets": sorted(b["name"] for b in buckets if ctx.tag in b["name"]),
                 "topics": sorted(t["name"] for t in topics if ctx.tag in t["name"]),
                 "subscriptions": sorted(s["name"] for s in subs if ctx.tag in s["name"]),
@@ -221,7 +223,13 @@ def storage_azure_case(ctx: Ctx) -> Target:
               "storage_azure_client_secret": ctx.secrets["azure_client_secret"],
               "storage_azure_arm_endpoint": arm.url, "storage_azure_authority_host": arm.url,
               "storage_azure_blob_endpoint": blob, "storage_azure_queue_endpoint": queue},
-        secrets=("azure_client_secret", "azure_account_key"), observe=observe)
+        secrets=("azure_client_secret", "azure_account_key"), observe=observe,
+        check_stands_for={
+            task("storage", "Report the container, queue and CORS rules check mode cannot compare without the "
+                            "account's key"):
+                (task("storage", "Create the private blob container %s-files" % ctx.tag),
+                 task("storage", "Create the storage queue %s-events" % ctx.tag),
+                 task("storage", "Allow the server's origins to GET and PUT blobs (Blob service CORS)"))})
 
 
 def team_storage_case(ctx: Ctx) -> Target:
@@ -368,7 +376,10 @@ def test_check_mode_changes_nothing(case):
 
 
 def test_check_mode_predicts_the_real_run(case):
-    predicted = {case.target.check_stands_for.get(task, task) for task in case.check.changed_tasks}
+    predicted = set()
+    for name in case.check.changed_tasks:
+        stands_for = case.target.check_stands_for.get(name, name)
+        predicted.update([stands_for] if isinstance(stands_for, str) else stands_for)
     assert predicted == case.real.changed_tasks, (
         "--check predicted %s, the real run changed %s" % (sorted(predicted), sorted(case.real.changed_tasks)))
     assert case.check.changed == len(case.check.changed_tasks) or case.check.changed >= len(predicted)
