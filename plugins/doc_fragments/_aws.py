@@ -38,6 +38,18 @@ options:
       - AWS session token for temporary credentials. Never logged.
     type: str
     aliases: [aws_session_token]
+  timeout:
+    description:
+      - Seconds to wait for the endpoint to accept a connection, and then for each answer. An endpoint that is down
+        or stops answering fails the task within about O(max_attempts) times this (plus a short backoff).
+    type: float
+    default: 30
+  max_attempts:
+    description:
+      - Attempts of each request (the first one included) when the endpoint cannot be reached, does not answer in
+        time, or throttles; retried with botocore's standard exponential backoff.
+    type: int
+    default: 4
 requirements:
   - boto3
 """

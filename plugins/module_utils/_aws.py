@@ -27,12 +27,19 @@ BOTO3_IMPORT_ERROR = None
 try:
     import boto3
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, EndpointConnectionError
+    from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
+                                     EndpointConnectionError, NoCredentialsError, ReadTimeoutError)
     HAS_BOTO3 = True
 except ImportError:  # pragma: no cover - exercised only without boto3
     HAS_BOTO3 = False
     BOTO3_IMPORT_ERROR = traceback.format_exc()
     BotoCoreError = ClientError = NoCredentialsError = EndpointConnectionError = Exception
+    ConnectionClosedError = ConnectTimeoutError = ReadTimeoutError = Exception
+
+# Bounds of every request (options timeout and max_attempts): an endpoint that is down or stops answering fails the
+# task within about max_attempts * (timeout + backoff) seconds instead of botocore's 60 s per read.
+DEFAULT_TIMEOUT = 30
+DEFAULT_MAX_ATTEMPTS = 4
 
 # Codes worth retrying with backoff (throttling and transient conflicts).
 RETRY_CODES = frozenset([
@@ -86,6 +93,8 @@ def aws_argument_spec(**extra):
         access_key=dict(type="str", aliases=["aws_access_key_id"], no_log=False),
         secret_key=dict(type="str", aliases=["aws_secret_access_key"], no_log=True),
         session_token=dict(type="str", aliases=["aws_session_token"], no_log=True),
+        timeout=dict(type="float", default=DEFAULT_TIMEOUT),
+        max_attempts=dict(type="int", default=DEFAULT_MAX_ATTEMPTS),
     )
     spec.update(extra)
     return spec
@@ -114,8 +123,16 @@ def hint_for(exc):
     if HAS_BOTO3 and isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile "
                 "(option profile) or give the controller an instance role")
+    if HAS_BOTO3 and isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
+        return ("the endpoint did not answer within the timeout (option timeout, every attempt of option "
+                "max_attempts); check that the endpoint (option endpoint_url, or AWS in option region) is up and "
+                "reachable, then run again")
+    if HAS_BOTO3 and isinstance(exc, ConnectionClosedError):
+        return ("the endpoint closed the connection without an answer; check that the endpoint (option "
+                "endpoint_url) is up, then run again")
     if HAS_BOTO3 and isinstance(exc, EndpointConnectionError):
-        return "the endpoint cannot be reached; check options endpoint_url and region"
+        return ("the endpoint cannot be reached (connection refused or no route); check options endpoint_url and "
+                "region and that the endpoint is up, then run again")
     code = error_code(exc)
     if code in HINTS:
         return HINTS[code]
@@ -168,9 +185,12 @@ def is_boto_error(exc):
 class AWSHelper(object):
     """boto3 clients for one module run, built from the module's connection options."""
 
-    def __init__(self, module, max_attempts=6, base_delay=0.5):
+    def __init__(self, module, max_attempts=None, base_delay=0.5):
         self.module = module
-        self.max_attempts = max_attempts
+        self.max_attempts = max(1, int(max_attempts or module.params.get("max_attempts") or DEFAULT_MAX_ATTEMPTS))
+        self.timeout = float(module.params.get("timeout") or DEFAULT_TIMEOUT)
+        if self.timeout <= 0:
+            module.fail_json(msg="Option timeout must be a positive number of seconds, got %s." % self.timeout)
         self.base_delay = base_delay
         if not HAS_BOTO3:
             module.fail_json(msg=missing_required_lib("boto3"), exception=BOTO3_IMPORT_ERROR)
@@ -192,6 +212,7 @@ class AWSHelper(object):
     def client(self, service):
         if service not in self._clients:
             config = Config(retries={"max_attempts": self.max_attempts, "mode": "standard"},
+                            connect_timeout=self.timeout, read_timeout=self.timeout,
                             user_agent_extra="wandb_local.server")
             if service == "s3" and self.endpoint_url:
                 # Emulators and S3-compatible stores answer on one host: address buckets by path.
