@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -60,6 +61,14 @@ class Stack:
 
     # --- emulators -------------------------------------------------------------------------------------------
     def start(self) -> "Stack":
+        """Start the emulators; on any failure stop what already started."""
+        try:
+            return self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> "Stack":
         self._require_image()
         moto = emulators.moto(self.workdir / "moto.log", seconds=EMULATOR_SECONDS)
         self.procs.append(moto)
@@ -171,26 +180,30 @@ class Fleet:
 
 def playbook(playbook_path, inventory, *options, forks: int | None = None, env: dict | None = None,
              expect_changed: bool | None = None) -> dict:
-    """Time one ansible-playbook run; {'seconds', 'recap' (summed over hosts), 'output'}. Fails on a failed run
-    and, with expect_changed=False, on a run that changed something (a no-change run must be one)."""
+    """Time one ansible-playbook run: {'seconds' (wall), 'cpu' (user+system seconds of ansible-playbook and every
+    process it waited for: forks, modules), 'recap' (summed over hosts), 'output'}. Raises RunFailed on a failed
+    run; with expect_changed=False, warns about a run that changed something (a no-change run must be one)."""
     cmd = [ansible_tool(), "-i", str(inventory)] + [str(option) for option in options]
     if forks:
         cmd += ["--forks", str(forks)]
     cmd.append(str(playbook_path))
     run_env = ansible_env(dict(AWS_ENV, ANSIBLE_STDOUT_CALLBACK="default", **(env or {})))
     run_env.pop("AWS_PROFILE", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run(["timeout", str(PLAYBOOK_TIMEOUT)] + cmd, cwd=str(REPO), env=run_env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=PLAYBOOK_TIMEOUT + 60, check=False)
     seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     totals = host_totals(proc.stdout)
     if proc.returncode != 0:
         raise RunFailed("%s failed (rc %d):\n%s" % (" ".join(cmd), proc.returncode, proc.stdout[-4000:]))
     if expect_changed is False and totals.get("changed", 0):
         print("bench: WARNING: a no-change run changed %d task(s): %s"
               % (totals["changed"], "; ".join(changed_tasks(proc.stdout)[:5])), file=sys.stderr)
-    return {"seconds": seconds, "recap": totals, "output": proc.stdout}
+    return {"seconds": seconds, "cpu": cpu, "recap": totals, "output": proc.stdout}
 
 
 def host_totals(output: str) -> dict:

@@ -56,11 +56,23 @@ class Bench:
 
     def record(self, scenario: str, key: str, run: dict) -> None:
         entry = self.results["scenarios"].setdefault(scenario, {}).setdefault(key, [])
-        entry.append({"seconds": round(run["seconds"], 3), "recap": run["recap"]})
-        print("  %-48s %6.1f s  %s" % (key, run["seconds"], run["recap"]), file=sys.stderr, flush=True)
+        entry.append({"seconds": round(run["seconds"], 3), "cpu": round(run["cpu"], 3), "recap": run["recap"]})
+        print("  %-52s %6.1f s wall %6.1f s CPU  %s" % (key, run["seconds"], run["cpu"], run["recap"]),
+              file=sys.stderr, flush=True)
 
-    def seconds(self, scenario: str, key: str) -> list:
-        return [run["seconds"] for run in self.results["scenarios"].get(scenario, {}).get(key, [])]
+    def seconds(self, scenario: str, key: str, measure: str = "seconds") -> list:
+        return [run[measure] for run in self.results["scenarios"].get(scenario, {}).get(key, [])]
+
+    def cells(self, scenario: str, key: str) -> str:
+        """'wall median | wall range | CPU median' of one measurement."""
+        wall, cpu = self.seconds(scenario, key), self.seconds(scenario, key, "cpu")
+        return "%.1f | %s | %.1f" % (median(wall), spread(wall), median(cpu))
+
+    def ratio(self, scenario: str, key: str, base: str) -> str:
+        """'wall ratio | CPU ratio' of the medians of two measurements."""
+        return "%.1fx | %.1fx" % tuple(median(self.seconds(scenario, key, measure))
+                                       / median(self.seconds(scenario, base, measure))
+                                       for measure in ("seconds", "cpu"))
 
     # --- scenario 1 and 2 ----------------------------------------------------------------------------------
     def site(self) -> str:
@@ -76,13 +88,13 @@ class Bench:
             self.record("site", "ping", playbook(PING, fleet.path))
             self.record("site", "no-change re-run", playbook(SITE, fleet.path, expect_changed=False))
         fleet.remove()
-        first, again, ping = (self.seconds("site", key) for key in ("first converge", "no-change re-run", "ping"))
-        rows = ["| run (1 instance: AWS storage on moto, Redis, OIDC, Slack, admin key) | median s | range s |",
-                "|---|---:|---:|",
-                "| `site.yml` first converge | %.1f | %s |" % (median(first), spread(first)),
-                "| `site.yml` no-change re-run | %.1f | %s |" % (median(again), spread(again)),
-                "| `ansible.builtin.ping` playbook, same host | %.1f | %s |" % (median(ping), spread(ping)),
-                "| no-change re-run / ping | %.2fx | |" % (median(again) / median(ping))]
+        rows = ["| 1 instance (AWS storage on moto, Redis, OIDC, Slack, admin key) | wall s | wall range s | CPU s |",
+                "|---|---:|---:|---:|",
+                "| `site.yml` first converge | %s |" % self.cells("site", "first converge"),
+                "| `site.yml` no-change re-run | %s |" % self.cells("site", "no-change re-run"),
+                "| `ansible.builtin.ping` playbook, same host | %s |" % self.cells("site", "ping"),
+                "| no-change re-run / ping | %s |" % self.ratio("site", "no-change re-run", "ping").replace(
+                    " | ", " | | ")]
         return "\n".join(rows)
 
     # --- scenario 3 ----------------------------------------------------------------------------------------
@@ -101,14 +113,20 @@ class Bench:
                                     playbook(SITE, fleet.path, forks=forks, expect_changed=False))
             finally:
                 fleet.remove()
-        rows = ["| instances | forks | no-change `site.yml` median s | per instance s | ping median s | ratio |",
-                "|---:|---:|---:|---:|---:|---:|"]
+        rows = ["| instances | forks | no-change `site.yml` wall s | wall range s | CPU s | wall s per instance "
+                "| ping wall s | ping CPU s | ratio wall | ratio CPU |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for count in counts:
             for forks in forks_list:
-                site = median(self.seconds("scale", "%d instances, forks %d: no-change" % (count, forks)))
-                ping = median(self.seconds("scale", "%d instances, forks %d: ping" % (count, forks)))
-                rows.append("| %d | %d | %.1f | %.2f | %.1f | %.2fx |" % (count, forks, site, site / count, ping,
-                                                                          site / ping))
+                site_key = "%d instances, forks %d: no-change" % (count, forks)
+                ping_key = "%d instances, forks %d: ping" % (count, forks)
+                rows.append("| %d | %d | %s | %.2f | %.1f | %.1f | %s |" % (
+                    count, forks, self.cells("scale", site_key), median(self.seconds("scale", site_key)) / count,
+                    median(self.seconds("scale", ping_key)), median(self.seconds("scale", ping_key, "cpu")),
+                    self.ratio("scale", site_key, ping_key)))
+        converge = ["| %d | %s |" % (count, self.cells("scale", "%d instances: first converge (forks %d)"
+                                                         % (count, max(forks_list)))) for count in counts]
+        rows += ["", "| instances | first converge (forks %d) wall s | wall range s | CPU s |" % max(forks_list),
+                 "|---:|---:|---:|---:|"] + converge
         return "\n".join(rows)
 
     # --- scenario 4 ----------------------------------------------------------------------------------------
@@ -122,11 +140,11 @@ class Bench:
                 self.record("aws", "%s: first run" % label, playbook(path, "localhost,", *extra))
                 self.record("aws", "%s: no-change run" % label,
                             playbook(path, "localhost,", *extra, expect_changed=False))
-        rows = ["| AWS storage steps on moto (bucket, queue, queue policy, notification, CORS) | first run median s "
-                "| no-change run median s |", "|---|---:|---:|"]
+        rows = ["| AWS storage steps on moto (bucket, queue, queue policy, notification, CORS) | first run wall s "
+                "| wall range s | CPU s | no-change run wall s | wall range s | CPU s |", "|---|---:|---:|---:|---:|---:|---:|"]
         for label, _path in AWS_PLAYBOOKS:
-            rows.append("| %s | %.1f | %.1f |" % (label, median(self.seconds("aws", "%s: first run" % label)),
-                                                  median(self.seconds("aws", "%s: no-change run" % label))))
+            rows.append("| %s | %s | %s |" % (label, self.cells("aws", "%s: first run" % label),
+                                              self.cells("aws", "%s: no-change run" % label)))
         return "\n".join(rows)
 
     # --- where the time goes -------------------------------------------------------------------------------
@@ -142,9 +160,10 @@ class Bench:
             fleet.remove()
         summary = run["output"].rsplit("=" * 20, 1)[-1].strip("=\n ")
         lines = [line for line in summary.splitlines() if line.strip()]
-        self.results["scenarios"]["profile"] = {"seconds": round(run["seconds"], 3), "top": lines}
-        return "no-change site.yml, 1 instance, %.1f s; slowest tasks:\n```\n%s\n```" % (run["seconds"],
-                                                                                      "\n".join(lines))
+        self.results["scenarios"]["profile"] = {"seconds": round(run["seconds"], 3), "cpu": round(run["cpu"], 3),
+                                                "top": lines}
+        return "no-change site.yml, 1 instance, %.1f s wall, %.1f s CPU; slowest tasks:\n```\n%s\n```" % (
+            run["seconds"], run["cpu"], "\n".join(lines))
 
 
 def machine() -> dict:
