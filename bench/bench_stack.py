@@ -102,6 +102,13 @@ class Stack:
         subprocess.run(["docker", "tag", STANDIN_IMAGE + ":latest", "%s:%s" % (STANDIN_IMAGE, self.image_tag)],
                        check=True, capture_output=True, timeout=60)
 
+    def moto_requests(self) -> int:
+        """How many requests moto answered so far (its access log), to count the cloud calls of a run."""
+        log = self.workdir / "moto.log"
+        if not log.exists():
+            return 0
+        return len(re.findall(r'"(?:GET|PUT|POST|HEAD|DELETE|OPTIONS) ', log.read_text(errors="replace")))
+
     # --- inventories -----------------------------------------------------------------------------------------
     def group_vars(self) -> dict:
         """What every instance shares: the stand-in image, AWS storage on moto, Redis, OIDC, Slack, admin key."""

@@ -34,9 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_stack import BENCH, SITE, RunFailed, Stack, playbook  # noqa: E402
 
 PING = BENCH / "playbooks" / "ping.yml"
-AWS_PLAYBOOKS = (("storage role (wandb_local.server.storage)", BENCH / "playbooks" / "aws_role.yml"),
-                 ("wandb_local.server.aws_* modules", BENCH / "playbooks" / "aws_ours.yml"),
-                 ("amazon.aws / community.aws modules", BENCH / "playbooks" / "aws_community.yml"))
+# (label, playbook, extra vars). moto refuses community.aws.s3_bucket_notification's capitalised filter rule names
+# (500), so the community run leaves the notification out, and so does one of ours, to compare the same steps.
+AWS_RUNS = (("storage role (`wandb_local.server.storage`), 5 steps", BENCH / "playbooks" / "aws_role.yml", {}),
+            ("`wandb_local.server.aws_*` modules, 5 steps", BENCH / "playbooks" / "aws_ours.yml", {}),
+            ("`wandb_local.server.aws_*` modules, 4 steps (no notification)", BENCH / "playbooks" / "aws_ours.yml",
+             {"bench_skip_notification": True}),
+            ("`amazon.aws` / `community.aws` modules, 4 steps (no notification)",
+             BENCH / "playbooks" / "aws_community.yml", {"bench_skip_notification": True}))
 SCENARIOS = ("site", "scale", "aws", "profile")
 
 
@@ -56,7 +61,8 @@ class Bench:
 
     def record(self, scenario: str, key: str, run: dict) -> None:
         entry = self.results["scenarios"].setdefault(scenario, {}).setdefault(key, [])
-        entry.append({"seconds": round(run["seconds"], 3), "cpu": round(run["cpu"], 3), "recap": run["recap"]})
+        entry.append({"seconds": round(run["seconds"], 3), "cpu": round(run["cpu"], 3), "recap": run["recap"],
+                      "calls": run.get("calls")})
         print("  %-52s %6.1f s wall %6.1f s CPU  %s" % (key, run["seconds"], run["cpu"], run["recap"]),
               file=sys.stderr, flush=True)
 
@@ -133,18 +139,25 @@ class Bench:
     def aws(self) -> str:
         print("aws: storage role vs our modules vs community modules on moto", file=sys.stderr)
         for index in range(1, self.runs + 1):
-            for label, path in AWS_PLAYBOOKS:
-                names = "%saws-%s-%d" % (self.stack.prefix, path.stem.split("_", 1)[1], index)
-                extra = ["-e", json.dumps({"bench_bucket": names, "bench_queue": names,
-                                           "bench_endpoint_url": self.stack.moto_url})]
-                self.record("aws", "%s: first run" % label, playbook(path, "localhost,", *extra))
-                self.record("aws", "%s: no-change run" % label,
-                            playbook(path, "localhost,", *extra, expect_changed=False))
+            for number, (label, path, extra_vars) in enumerate(AWS_RUNS, start=1):
+                names = "%saws%d-%d" % (self.stack.prefix, number, index)
+                extra = ["-e", json.dumps(dict(extra_vars, bench_bucket=names, bench_queue=names,
+                                               bench_endpoint_url=self.stack.moto_url,
+                                               ansible_python_interpreter=sys.executable))]
+                for phase, expect_changed in (("first run", None), ("no-change run", False)):
+                    calls = self.stack.moto_requests()
+                    run = playbook(path, "localhost,", *extra, expect_changed=expect_changed)
+                    run["calls"] = self.stack.moto_requests() - calls
+                    self.record("aws", "%s: %s" % (label, phase), run)
         rows = ["| AWS storage steps on moto (bucket, queue, queue policy, notification, CORS) | first run wall s "
-                "| wall range s | CPU s | no-change run wall s | wall range s | CPU s |", "|---|---:|---:|---:|---:|---:|---:|"]
-        for label, _path in AWS_PLAYBOOKS:
-            rows.append("| %s | %s | %s |" % (label, self.cells("aws", "%s: first run" % label),
-                                              self.cells("aws", "%s: no-change run" % label)))
+                "| wall range s | CPU s | API calls | no-change run wall s | wall range s | CPU s | API calls |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for label, _path, _extra in AWS_RUNS:
+            rows.append("| %s | %s | %s | %s | %s |" % (
+                label, self.cells("aws", "%s: first run" % label),
+                median(self.seconds("aws", "%s: first run" % label, "calls")),
+                self.cells("aws", "%s: no-change run" % label),
+                median(self.seconds("aws", "%s: no-change run" % label, "calls"))))
         return "\n".join(rows)
 
     # --- where the time goes -------------------------------------------------------------------------------
