@@ -136,3 +136,19 @@ def wait_api_fake(proc: BackgroundProcess, seconds: float = 30) -> int:
     proc.port = int(wait_file(proc.ports["file"], seconds, proc=proc))
     wait_port(proc.port, seconds, proc=proc, log=proc.log)
     return proc.port
+
+
+def mariadb(datadir: Path, log, seconds: int = 900) -> BackgroundProcess:
+    """MariaDB (Debian's mariadb-server) on 127.0.0.1 with a fresh data directory; root logs in through
+    `.ports["socket"]` (unix socket auth). Ready when the TCP port listens."""
+    datadir = Path(datadir)
+    subprocess.run(["mariadb-install-db", "--no-defaults", "--datadir=%s" % datadir, "--user=root",
+                    "--auth-root-authentication-method=socket", "--skip-test-db"],
+                   check=True, capture_output=True, timeout=300)
+    port = free_port()
+    socket = datadir / "mysqld.sock"
+    return BackgroundProcess(["mariadbd", "--no-defaults", "--datadir=%s" % datadir, "--user=root",
+                              "--bind-address=%s" % LOCALHOST, "--port=%d" % port, "--socket=%s" % socket,
+                              "--pid-file=%s" % (datadir / "mysqld.pid"), "--skip-log-bin"],
+                             log, seconds=seconds, port=port, ready_ports=(port,),
+                             ports={"socket": str(socket)}).start()
