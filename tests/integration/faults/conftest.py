@@ -93,4 +93,3 @@ def redis_binary():
     if not found:
         pytest.fail("redis-server is not installed (apt-get install redis-server)")
     return found
-
