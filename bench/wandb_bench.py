@@ -1,11 +1,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmarks of the collection on the test stack (local Docker engine, emulators, stand-in server image).
 
-    bench/run [--runs N] [--instances 1,5,20] [--forks 5,20] [--json FILE] [--profile] [SCENARIO...]
+    bench/run [--runs N] [--scale-runs N] [--instances 1,5,20] [--forks 5,20] [--json FILE] [--profile] [SCENARIO...]
 
 Scenarios (default: all, in this order):
   site     first converge of playbooks/site.yml for one instance (AWS storage on moto, Redis, OIDC, Slack, admin
            key), then the no-change re-run, next to a bare ansible.builtin.ping playbook on the same host
+  floor    the cost of a module run here: a playbook running ansible.builtin.stat as often as a no-change site.yml
+           run runs modules (19), next to ping
   scale    the no-change run over 1, 5, 20 instances (--instances) with forks 5 and 20 (--forks), next to ping
   aws      the AWS storage steps: the storage role, this collection's aws_* modules and the community modules
            (amazon.aws / community.aws), first run and no-change run
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_stack import BENCH, SITE, RunFailed, Stack, playbook  # noqa: E402
 
 PING = BENCH / "playbooks" / "ping.yml"
+FLOOR = BENCH / "playbooks" / "floor.yml"
 # (label, playbook, extra vars). moto refuses community.aws.s3_bucket_notification's capitalised filter rule names
 # (500), so the community run leaves the notification out, and so does one of ours, to compare the same steps.
 AWS_RUNS = (("storage role (`wandb_local.server.storage`), 5 steps", BENCH / "playbooks" / "aws_role.yml", {}),
@@ -42,7 +45,7 @@ AWS_RUNS = (("storage role (`wandb_local.server.storage`), 5 steps", BENCH / "pl
              {"bench_skip_notification": True}),
             ("`amazon.aws` / `community.aws` modules, 4 steps (no notification)",
              BENCH / "playbooks" / "aws_community.yml", {"bench_skip_notification": True}))
-SCENARIOS = ("site", "scale", "aws", "profile")
+SCENARIOS = ("site", "floor", "scale", "aws", "profile")
 
 
 def median(values) -> float:
@@ -103,16 +106,36 @@ class Bench:
                     " | ", " | | ")]
         return "\n".join(rows)
 
+    # --- what one module run costs on this machine ----------------------------------------------------------
+    def floor(self, module_runs: int = 19) -> str:
+        print("floor: %d trivial module runs vs ping" % module_runs, file=sys.stderr)
+        fleet = self.stack.inventory("floor", 1)  # nothing of it is created: neither playbook touches the instance
+        extra = ["-e", json.dumps({"bench_module_runs": module_runs})]
+        for _index in range(self.runs):
+            self.record("floor", "ping", playbook(PING, fleet.path))
+            self.record("floor", "stat", playbook(FLOOR, fleet.path, *extra))
+        stat = self.seconds("floor", "stat")
+        ping = self.seconds("floor", "ping")
+        per_run = (median(stat) - median(ping)) / module_runs
+        per_run_cpu = (median(self.seconds("floor", "stat", "cpu")) - median(self.seconds("floor", "ping", "cpu"))) \
+            / module_runs
+        return "\n".join([
+            "| 1 host | wall s | wall range s | CPU s |", "|---|---:|---:|---:|",
+            "| `ansible.builtin.ping` playbook | %s |" % self.cells("floor", "ping"),
+            "| %d runs of `ansible.builtin.stat` | %s |" % (module_runs, self.cells("floor", "stat")),
+            "| one module run (difference / %d) | %.2f | | %.2f |" % (module_runs, per_run, per_run_cpu)])
+
     # --- scenario 3 ----------------------------------------------------------------------------------------
-    def scale(self, counts, forks_list) -> str:
+    def scale(self, counts, forks_list, runs: int | None = None) -> str:
         print("scale: no-change site.yml over %s instances, forks %s" % (counts, forks_list), file=sys.stderr)
+        runs = runs or self.runs
         for count in counts:
             fleet = self.stack.inventory("scale%d" % count, count)
             try:
                 self.record("scale", "%d instances: first converge (forks %d)" % (count, max(forks_list)),
                             playbook(SITE, fleet.path, forks=max(forks_list)))
                 for forks in forks_list:
-                    for _index in range(self.runs):
+                    for _index in range(runs):
                         self.record("scale", "%d instances, forks %d: ping" % (count, forks),
                                     playbook(PING, fleet.path, forks=forks))
                         self.record("scale", "%d instances, forks %d: no-change" % (count, forks),
@@ -194,7 +217,10 @@ def machine() -> dict:
                             text=True, timeout=60, check=False).stdout.strip()
     core = subprocess.run([str(Path(sys.executable).parent / "ansible"), "--version"], capture_output=True,
                           text=True, timeout=60, check=False).stdout.splitlines()[:1]
-    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    commit = subprocess.run(["git", "-C", str(BENCH.parent), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, timeout=60, check=False).stdout.strip()
+    return {"commit": commit or os.environ.get("WANDB_BENCH_COMMIT", "unknown"),
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "cpus": os.cpu_count(), "cpu": cpu, "memory": memory, "kernel": platform.release(),
             "python": platform.python_version(), "docker": docker, "ansible": core[0] if core else ""}
 
@@ -202,8 +228,9 @@ def machine() -> dict:
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n", 1)[0])
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
-                        help="site, scale, aws, profile (default: site scale aws)")
+                        help="site, floor, scale, aws, profile (default: site floor scale aws)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median); default 3")
+    parser.add_argument("--scale-runs", type=int, help="runs per figure of the scale scenario (default: --runs)")
     parser.add_argument("--instances", default="1,5,20", help="instance counts of the scale scenario")
     parser.add_argument("--forks", default="5,20", help="forks of the scale scenario")
     parser.add_argument("--json", type=Path, help="write every measurement to this file")
@@ -215,7 +242,7 @@ def parse_args(argv):
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
     if unknown:
         parser.error("unknown scenario(s) %s; choose from %s" % (", ".join(unknown), ", ".join(SCENARIOS)))
-    args.scenarios = list(args.scenarios) or ["site", "scale", "aws"]
+    args.scenarios = list(args.scenarios) or ["site", "floor", "scale", "aws"]
     if args.profile and "profile" not in args.scenarios:
         args.scenarios.append("profile")
     args.instances = [int(value) for value in args.instances.split(",") if value]
@@ -235,7 +262,7 @@ def main(argv=None) -> int:
         stack.start()
         for scenario in args.scenarios:
             if scenario == "scale":
-                sections.append(bench.scale(args.instances, args.forks))
+                sections.append(bench.scale(args.instances, args.forks, args.scale_runs))
             else:
                 sections.append(getattr(bench, scenario)())
     except RunFailed as exc:
@@ -245,13 +272,14 @@ def main(argv=None) -> int:
         stack.close()
         if args.keep_workdir:
             print("bench: work directory kept: %s" % stack.workdir, file=sys.stderr)
+        # also when interrupted: what was measured so far is kept
+        if args.json:
+            args.json.write_text(json.dumps(bench.results, indent=1) + "\n")
     info = bench.results["machine"]
-    print("Measured %s on %d CPU(s) %s, %s RAM, kernel %s, Docker %s, %s, Python %s; median of %d run(s).\n"
-          % (info["date"], info["cpus"], info["cpu"], info["memory"], info["kernel"], info["docker"],
-             info["ansible"], info["python"], args.runs))
+    print("Measured %s at commit %s on %d CPU(s) %s, %s RAM, kernel %s, Docker %s, %s, Python %s; median of %d "
+          "run(s).\n" % (info["date"], info["commit"], info["cpus"], info["cpu"], info["memory"], info["kernel"],
+                          info["docker"], info["ansible"], info["python"], args.runs))
     print("\n\n".join(sections))
-    if args.json:
-        args.json.write_text(json.dumps(bench.results, indent=1) + "\n")
     return status
 
 
