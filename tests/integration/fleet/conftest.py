@@ -1,4 +1,4 @@
-"""Fixtures of the fleet tests: the Docker engine of this machine."""
+"""Fixtures of the fleet tests: the Docker engine of this machine and moto (AWS) in server mode."""
 from __future__ import annotations
 
-from support.fixtures import docker_client  # noqa: F401  pylint: disable=unused-import
+from support.fixtures import boto, docker_client, moto_endpoint  # noqa: F401  pylint: disable=unused-import

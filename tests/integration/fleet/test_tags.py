@@ -1,0 +1,110 @@
+"""Tags select what a site.yml run changes, and never drop the settings of the parts left alone: one instance with
+AWS storage (moto) and Slack on the stand-in server."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+
+import docker
+import pytest
+
+from support.playbooks import REPO, run_playbook
+from support.procs import free_port
+
+SITE = REPO / "playbooks" / "site.yml"
+IMAGE = "wandb-local-test/standin:latest"
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory, moto_endpoint, docker_client):
+    subprocess.run(["bash", str(REPO / "tests/fixtures/standin/build.sh"), IMAGE], check=True, capture_output=True,
+                   timeout=600)
+    root = tmp_path_factory.mktemp("tags")
+    suffix = uuid.uuid4().hex[:6]
+    port = free_port()
+    name = "wandb-tags-" + suffix
+    host_vars = {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+        "wandb_server_image": IMAGE.split(":")[0], "wandb_server_image_pull": "never",
+        "wandb_server_container_name": name, "wandb_server_data_volume": name,
+        "wandb_server_bind_address": "127.0.0.1", "wandb_server_port": port,
+        "wandb_server_host": "http://127.0.0.1:%d" % port, "wandb_server_config_dir": str(root / "etc"),
+        "wandb_server_health_delay": 1, "wandb_server_health_timeout": 60,
+        "wandb_server_extra_env": {"STANDIN_STARTUP_SECONDS": "1"},
+        "storage_provider": "aws", "storage_bucket": "wandb-tags-" + suffix, "storage_queue": "wandb-tags-" + suffix,
+        "storage_aws_region": "us-east-1", "storage_aws_endpoint_url": moto_endpoint,
+        "slack_client_id": "1111.2222", "slack_client_secret": "slack-" + uuid.uuid4().hex,
+    }
+    inventory = root / "inventory.json"
+
+    def write(**changes):
+        host_vars.update(changes)
+        inventory.write_text(json.dumps({"all": {"children": {"wandb_servers": {"hosts": {"tags1": host_vars}}}}}))
+
+    def run(*options):
+        return run_playbook(SITE, None, "-i", str(inventory), *options, local=False, verbose=False, diff=False,
+                            timeout=600, env={"ANSIBLE_STDOUT_CALLBACK": "default"})
+
+    write()
+    first = run()
+    assert first.returncode == 0, first.stdout[-4000:]
+    yield dict(run=run, write=write, vars=host_vars, name=name)
+    for collection in (docker_client.containers, docker_client.volumes):
+        try:
+            collection.get(name).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+
+
+def env_of(docker_client, name):
+    container = docker_client.containers.get(name)
+    return dict(item.split("=", 1) for item in container.attrs["Config"]["Env"]), container.attrs["State"]["StartedAt"]
+
+
+def test_settings_tag_changes_the_server_and_only_reads_storage(instance, docker_client, boto):
+    bucket = instance["vars"]["storage_bucket"]
+    boto("s3").delete_bucket_cors(Bucket=bucket)  # drift the tagged run must not repair
+    instance["write"](wandb_server_logging_enabled=True)
+    result = instance["run"]("--tags", "settings")
+    assert result.returncode == 0, result.stdout[-4000:]
+    env, _ = env_of(docker_client, instance["name"])
+    assert env["LOGGING_ENABLED"] == "true"
+    assert env["BUCKET"] == "s3://" + bucket and env["BUCKET_QUEUE"] == "sqs://" + bucket
+    assert env["SLACK_CLIENT_ID"] == "1111.2222"
+    with pytest.raises(boto("s3").exceptions.ClientError, match="NoSuchCORSConfiguration"):
+        boto("s3").get_bucket_cors(Bucket=bucket)
+
+
+def test_storage_tag_repairs_storage_without_restarting_an_unchanged_server(instance, docker_client, boto):
+    _, started = env_of(docker_client, instance["name"])
+    result = instance["run"]("--tags", "storage")
+    assert result.returncode == 0, result.stdout[-4000:]
+    rules = boto("s3").get_bucket_cors(Bucket=instance["vars"]["storage_bucket"])["CORSRules"]
+    assert any("PUT" in rule["AllowedMethods"] for rule in rules)
+    _, started_after = env_of(docker_client, instance["name"])
+    assert started_after == started
+
+
+def test_slack_tag_applies_new_slack_settings_to_the_server(instance, docker_client):
+    instance["write"](slack_client_id="3333.4444")
+    result = instance["run"]("--tags", "slack")
+    assert result.returncode == 0, result.stdout[-4000:]
+    env, _ = env_of(docker_client, instance["name"])
+    assert env["SLACK_CLIENT_ID"] == "3333.4444" and env["BUCKET"].startswith("s3://")
+
+
+def test_skip_tags_server_leaves_the_server_alone(instance, docker_client):
+    env_before, started = env_of(docker_client, instance["name"])
+    instance["write"](wandb_server_logging_enabled=False)
+    result = instance["run"]("--skip-tags", "server")
+    assert result.returncode == 0, result.stdout[-4000:]
+    env_after, started_after = env_of(docker_client, instance["name"])
+    assert (env_after, started_after) == (env_before, started)
+
+
+def test_full_run_then_changes_nothing(instance):
+    assert instance["run"]().returncode == 0
+    result = instance["run"]()
+    assert result.returncode == 0 and result.recap()["changed"] == 0, result.stdout[-4000:]
