@@ -1,24 +1,28 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Hardening (issue 7), table-driven over every role: check mode, idempotence and secrets.
 
-Each case plays one role (the table CASES) against a fresh target - resources named with a random tag the
-emulators and the Docker engine have never seen, inventory paths under an empty directory - three times, each
-with `-vvv --diff`: `--check`, the real run, the real run again. Then:
+Each case (the table CASES; one per role, plus one where the integrations feed the server) plays its roles against
+a fresh target - resources named with a random tag the emulators and the Docker engine have never seen, inventory
+paths under an empty directory - four times, each with `-vvv --diff`: `--check`, the real run, the real run again,
+`--check` again. Then:
 
 1. check mode changes nothing: the emulators' state (buckets, queues, notifications, IAM, ARM resources,
-   Azurite containers/queues/CORS, Pub/Sub topics), the Docker engine (containers, volumes, networks with the
-   tag) and the files under the target directory are the same before and after --check - and the real run does
-   change what is observed, so the observation can see a change;
+   Azurite containers/queues/CORS, Pub/Sub topics and IAM policies), the Docker engine (containers, volumes, networks
+   with the tag) and the files under the target directory are the same before and after --check - and the real run
+   does change what is observed, so the observation can see a change;
 2. check mode predicts the real run: the tasks reported changed in --check are the tasks the real run changes.
-   Where check mode cannot run a task (a container on an env file or network not yet written), the role reports
-   the change from a stand-in task instead; the case's `check_stands_for` maps that task to the real one;
-3. the second real run reports changed=0;
+   Where check mode cannot run a task (a container on an env file or network not yet written, data-plane calls
+   without a new account's key), the role reports the change from a stand-in task; the case's `check_stands_for`
+   maps it to the real task(s). Where check mode cannot know better, `check_superset` names the extra task and why;
+3. the second real run reports changed=0, and --check on the converged target predicts nothing;
 4. no secret (random tokens: admin API key, license, MySQL/Redis passwords, OIDC/Slack secrets, Azure account key
-   and client secret, AWS secret key) appears in any output, and under the target directory only in the 0600
-   files that need it (the server's env file, the kept admin key, the local Redis password/config file) - which
-   must hold it.
+   and client secret, AWS secret key; and what the roles generate: admin API key, local Redis password) appears in
+   any output, and under the target directory only in the 0600 files that need it (the server's env file, the kept
+   admin key, the local Redis password and config file) - which must hold it.
 
-Runs: a case's three runs happen once (module-scoped fixture `case`) and the four tests read them.
+docker_host runs on this host, which has an engine and the SDK: it must detect both and change nothing (its install
+path is Molecule's docker_host scenario; adding users to the docker group is not tried on a shared host).
+Runs: a case's runs happen once (module-scoped fixture `case`) and the tests read them.
 """
 from __future__ import annotations
 
@@ -366,6 +370,7 @@ class CaseRuns:
     check: object
     real: object
     again: object
+    check_again: object  # --check on the converged target
 
 
 def remove_tagged(client, tag: str) -> None:
@@ -404,11 +409,13 @@ def case(request, tmp_path_factory, docker_client, hardening_secrets):
         real = run("real", False)
         after_real = observe()
         again = run("again", False)
+        check_again = run("check-again", True)
         wanted = dict(hardening_secrets)
         for name, path in target.generated_secrets.items():
             wanted[name] = (workdir / path).read_text().strip()
             assert len(wanted[name]) >= 20, "%s: %r is no generated secret" % (path, wanted[name])
-        yield CaseRuns(spec, target, workdir, wanted, before, after_check, after_real, check, real, again)
+        yield CaseRuns(spec, target, workdir, wanted, before, after_check, after_real, check, real, again,
+                       check_again)
     finally:
         try:
             remove_tagged(docker_client, tag)
@@ -440,13 +447,17 @@ def test_second_run_changes_nothing(case):
     assert not case.again.changed_tasks
 
 
+def test_check_mode_on_the_converged_target_predicts_nothing(case):
+    assert case.check_again.changed == 0, sorted(case.check_again.changed_tasks)
+
+
 def test_the_case_gives_its_secrets(case):
     given = json.dumps(case.target.vars) + json.dumps(case.target.env)
     assert [name for name in case.target.secrets if secret_hits(given, {name: case.secrets[name]}) == []] == []
 
 
 def test_no_secret_in_any_output(case):
-    for run in (case.check, case.real, case.again):
+    for run in (case.check, case.real, case.again, case.check_again):
         assert secret_hits(run.output, case.secrets) == [], "-vvv --diff output shows secrets"
         assert secret_hits(json.dumps(run.records), case.secrets) == []
 
