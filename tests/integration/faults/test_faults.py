@@ -27,11 +27,12 @@ PLAYBOOK_BOUND = 60
 MODULE_BOUND = 20
 
 
-def role_play(workdir: Path, role: str, extra_vars: dict):
+def role_play(workdir: Path, role: str, extra_vars: dict, tasks_from: str = "main"):
     """Run one role's entry point on localhost with extra_vars; (result, seconds it took)."""
     workdir.mkdir(parents=True, exist_ok=True)
     play = write_play(workdir / ("%s.json" % role), tasks=[
-        {"name": "Run the %s role" % role, "ansible.builtin.include_role": {"name": "wandb_local.server.%s" % role}}])
+        {"name": "Run the %s role (%s)" % (role, tasks_from),
+         "ansible.builtin.include_role": {"name": "wandb_local.server.%s" % role, "tasks_from": tasks_from}}])
     start = time.monotonic()
     result = run_playbook(play, extra_vars, verbose=False, diff=False, timeout=240,
                           env={"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
@@ -123,7 +124,13 @@ def timed(run_module, module, args):
     return result, time.monotonic() - start
 
 
-def test_admin_api_down_or_slow_changes_nothing_then_recovery_converges(run_module, standin):
+def verify_vars(server, proxy):
+    """The oidc role's verify step (site.yml runs it after the server role) against the server behind the proxy."""
+    return {"oidc_verify_base_url": proxy.url, "oidc_verify_api_key_file": str(server.key_file),
+            "oidc_verify_ready_timeout": 4, "oidc_verify_timeout": 2, "oidc_verify_retries": 1}
+
+
+def test_admin_api_down_or_slow_changes_nothing_then_recovery_converges(run_module, standin, tmp_path):
     proxy = FaultProxy(standin.port, stall_seconds=30)
     container_id = standin.container().id
     env_before = standin.env_file.read_text()
@@ -137,6 +144,9 @@ def test_admin_api_down_or_slow_changes_nothing_then_recovery_converges(run_modu
         checked, seconds = timed(run_module, admin_check, {"base_url": proxy.url, "api_key_file": str(
             standin.key_file), "timeout": 2, "retries": 1})
         assert checked.failed and seconds < MODULE_BOUND and "failed after 2 attempt(s)" in checked["msg"], checked
+        verify_down, seconds = role_play(tmp_path / "verify-down", "oidc", verify_vars(standin, proxy), "verify")
+        assert verify_down.returncode != 0 and seconds < PLAYBOOK_BOUND, (seconds, verify_down.output[-3000:])
+        assert "/ready did not answer 200 within 4s" in failure_messages(verify_down.output)
 
         # Slow: the server accepts and never answers; each attempt gives up after `timeout`.
         proxy.start(STALL)
@@ -146,6 +156,11 @@ def test_admin_api_down_or_slow_changes_nothing_then_recovery_converges(run_modu
         assert "timed out" in slow["msg"], slow["msg"]
         assert standin.container().id == container_id and standin.env_file.read_text() == env_before
         assert "SESSION_LENGTH" not in standin.env()
+        verify_slow, seconds = role_play(tmp_path / "verify-slow", "oidc", verify_vars(standin, proxy), "verify")
+        assert verify_slow.returncode != 0 and seconds < PLAYBOOK_BOUND, (seconds, verify_slow.output[-3000:])
+        assert "did not answer 200 within 4s" in failure_messages(verify_slow.output)
+        for result in (verify_down, verify_slow):
+            assert standin.admin_key not in result.output
         assert standin.admin_key not in json.dumps([down, slow, checked])
 
         # Recovered: the change is made once, proven with the admin key afterwards, and not again.
@@ -157,6 +172,8 @@ def test_admin_api_down_or_slow_changes_nothing_then_recovery_converges(run_modu
         again = run_module(settings_module, settings_args(standin, proxy, **wanted))
         assert not again.failed and not again.changed, again
         assert not run_module(admin_check, {"base_url": proxy.url, "api_key_file": str(standin.key_file)}).failed
+        verified, _seconds = role_play(tmp_path / "verify-ok", "oidc", verify_vars(standin, proxy), "verify")
+        assert verified.returncode == 0 and verified.recap()["changed"] == 0, verified.output[-3000:]
     finally:
         proxy.stop()
 
