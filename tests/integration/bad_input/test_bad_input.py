@@ -6,14 +6,14 @@ config dir) and contact nothing: wherever the inventory points an emulator endpo
 a tripwire port counts connections and must count none. The failure message must contain both the variable's name
 and what would be allowed. Secret values must not be printed.
 
-The runs are independent ansible-playbook processes, started a few at a time by one module-scoped fixture, so the
-table costs about as much wall time as its slowest third.
+The runs are independent ansible-playbook processes (a failing host ends a site.yml play for every host, so cases
+cannot share one), PARALLEL_RUNS at a time, all started by one module-scoped fixture.
 """
 from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
@@ -27,7 +27,8 @@ PARALLEL_RUNS = 3
 class Case:
     """One wrong inventory: its variables, the variable the message must name and what it must say is allowed.
     `base` picks a valid starting point ('server', 'aws', 'gcp', 'azure', 'redis', 'oidc', 'slack') the case breaks;
-    `role` runs that role's entry point instead of site.yml; `secrets` must not appear in the output."""
+    `drop` removes variables of the base; `role` runs that role's entry point instead of site.yml; `secrets` must not
+    appear in the output."""
 
     name: str
     variables: dict
@@ -36,7 +37,7 @@ class Case:
     base: str = "server"
     role: str | None = None
     secrets: tuple = ()
-    drop: tuple = field(default=())
+    drop: tuple = ()
 
 
 def base_vars(kind: str, tripwire: Tripwire) -> dict:
