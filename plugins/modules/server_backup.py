@@ -319,7 +319,8 @@ def main():
     if attrs is None:
         module.fail_json(msg="container %s does not exist: there is no server data to %s"
                          % (name, "back up" if params["state"] == "present" else "restore into"))
-    if (attrs.get("State") or {}).get("Running") and not params["allow_running"]:
+    # In check mode the task that stops the server before this one only predicted the stop.
+    if (attrs.get("State") or {}).get("Running") and not params["allow_running"] and not module.check_mode:
         module.fail_json(msg="container %s is running: stop it first so its database is not copied mid-write "
                          "(or set allow_running=true)" % name)
     try:

@@ -123,6 +123,10 @@ def test_running_container_is_refused(run_module, server, docker_client, tmp_pat
     docker_client.containers.get(server).start()
     result = run_module(server_backup, {"container_name": server, "dest_dir": str(tmp_path)})
     assert result.failed and "is running: stop it first" in result["msg"]
+    # In check mode the stop before it was only predicted: predict the backup too.
+    predicted = run_module(server_backup, {"container_name": server, "dest_dir": str(tmp_path / "b")},
+                           check_mode=True)
+    assert predicted.changed and not predicted.failed
 
 
 def test_missing_mysqldump_says_what_to_install(run_module, server, tmp_path):

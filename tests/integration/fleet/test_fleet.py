@@ -187,6 +187,22 @@ def test_upgrade_again_changes_nothing(fleet):
     assert all(counters[host]["changed"] == 0 for host in HOSTS), counters
 
 
+def test_check_mode_upgrade_predicts_and_changes_nothing(fleet, docker_client):
+    before = {host: fleet.container(docker_client, host).attrs["State"]["StartedAt"] for host in HOSTS}
+    backups = sorted(str(path) for path in fleet.root.glob("*/backups/*"))
+    result = fleet.run(UPGRADE, "--check", "-e", "server_image_tag=0.76.0")
+    assert result.returncode == 0, result.stdout[-4000:]
+    found = events(result.stdout)
+    for host in HOSTS:
+        predicted = {task for task, status, name in found if name == host and status == "changed"}
+        assert {"Stop the server so its data is copied consistently", "Back up the server's data to %s"
+                % fleet.hosts[host]["wandb_server_backup_dir"]} <= predicted, predicted
+        container = fleet.container(docker_client, host)
+        assert container.attrs["Config"]["Image"] == IMAGE + ":0.75.0"
+        assert container.attrs["State"]["StartedAt"] == before[host]
+    assert sorted(str(path) for path in fleet.root.glob("*/backups/*")) == backups
+
+
 def test_failed_upgrade_stops_the_rollout_and_rolls_back(fleet, docker_client):
     # The third instance gets a release whose readiness probe never answers.
     fleet.hosts["fleet3"].update(wandb_server_image=BROKEN_IMAGE, wandb_server_health_timeout=5)

@@ -147,7 +147,8 @@ def test_wandb_sdk_logs_in_to_the_deployed_server(instance, tmp_path, playbook):
 
 
 def test_check_mode_predicts_without_changing_anything(instance, docker_client, playbook):
-    extra = dict(instance.vars, wandb_server_admin_api_enabled=True, **SECRETS)
+    # The Slack secret only goes with its client id (preflight).
+    extra = dict(instance.vars, wandb_server_admin_api_enabled=True, wandb_server_slack_client_id="slack-1", **SECRETS)
     fresh = playbook(SITE, extra, "--check", "--diff")
     assert fresh.returncode == 0, fresh.stdout[-3000:]
     assert recap(fresh.stdout)["changed"] > 0
