@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import secrets as random_tokens
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -113,7 +112,7 @@ def wandb_server_case(ctx: Ctx) -> Target:
             "azure_storage_key")
     return Target(
         vars={
-            "wandb_server_image": image.split(":")[0], "wandb_server_image_tag": "latest",
+            "wandb_server_image": image.partition(":")[0], "wandb_server_image_tag": "latest",
             "wandb_server_image_pull": "never", "wandb_server_container_name": name,
             "wandb_server_data_volume": ctx.tag + "-data", "wandb_server_bind_address": "127.0.0.1",
             "wandb_server_port": port, "wandb_server_host": "http://127.0.0.1:%d" % port,
@@ -282,7 +281,7 @@ def redis_local_case(ctx: Ctx) -> Target:
     name = ctx.tag + "-redis"
     return Target(
         vars={"redis_run_local": True, "redis_password": ctx.secrets["redis_password"],
-              "redis_local_image": image.split(":")[0], "redis_local_image_tag": image.split(":")[1],
+              "redis_local_image": image.partition(":")[0], "redis_local_image_tag": image.partition(":")[2],
               "redis_local_image_pull": "never", "redis_local_container_name": name,
               "redis_local_network": ctx.tag + "-net", "redis_local_data_volume": ctx.tag + "-redisdata",
               "redis_local_port": free_port(), "redis_local_config_dir": str(ctx.workdir / "etc")},
@@ -320,7 +319,7 @@ def server_with_integrations_case(ctx: Ctx) -> Target:
         generated_secrets={"generated_admin_api_key": "etc/admin-api-key",
                            "generated_redis_password": "etc/%s.password" % redis_name},
         secret_files={"etc/%s.env" % name: ("oidc_secret", "slack_secret", "generated_admin_api_key",
-                                             "generated_redis_password"),
+                                            "generated_redis_password"),
                       "etc/admin-api-key": ("generated_admin_api_key",),
                       "etc/%s.password" % redis_name: ("generated_redis_password",),
                       "etc/%s.conf" % redis_name: ("generated_redis_password",)},
