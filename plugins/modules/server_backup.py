@@ -54,7 +54,7 @@ options:
       C(find). Default the image of the server container.
     type: str
   allow_running:
-    description: Copy the data of a running container (not consistent: the database may be mid-write).
+    description: Copy the data of a running container (not consistent, the database may be mid-write).
     type: bool
     default: false
   mysql:

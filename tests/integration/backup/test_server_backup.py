@@ -51,8 +51,8 @@ def server(image, docker_client):
     """A stopped server container whose volume holds what the stand-in wrote at boot."""
     name = "wandb-backup-" + uuid.uuid4().hex[:8]
     container = docker_client.containers.run(image, name=name, detach=True, volumes={name: {"bind": "/vol"}},
-                                              environment={"STANDIN_STARTUP_SECONDS": "0"})
-    for _ in range(100):
+                                             environment={"STANDIN_STARTUP_SECONDS": "0"})
+    for _attempt in range(100):
         if b"All services started" in container.logs():
             break
         container.reload()

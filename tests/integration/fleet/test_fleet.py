@@ -119,7 +119,7 @@ def migrations(client, volume):
     """The stand-in's boot log of versions in the volume (/vol/mysql/standin-migrations)."""
     holder = client.containers.create(IMAGE + ":0.74.0", volumes={volume: {"bind": "/vol", "mode": "ro"}})
     try:
-        stream, _ = holder.get_archive("/vol/mysql/standin-migrations")
+        stream, _stat = holder.get_archive("/vol/mysql/standin-migrations")
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
             return archive.extractfile("standin-migrations").read().decode().split()
     finally:

@@ -27,7 +27,7 @@ def instance(tmp_path_factory, moto_endpoint, docker_client):
     name = "wandb-tags-" + suffix
     host_vars = {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-        "wandb_server_image": IMAGE.split(":")[0], "wandb_server_image_pull": "never",
+        "wandb_server_image": IMAGE.split(":", maxsplit=1)[0], "wandb_server_image_pull": "never",
         "wandb_server_container_name": name, "wandb_server_data_volume": name,
         "wandb_server_bind_address": "127.0.0.1", "wandb_server_port": port,
         "wandb_server_host": "http://127.0.0.1:%d" % port, "wandb_server_config_dir": str(root / "etc"),
@@ -69,7 +69,7 @@ def test_settings_tag_changes_the_server_and_only_reads_storage(instance, docker
     instance["write"](wandb_server_logging_enabled=True)
     result = instance["run"]("--tags", "settings")
     assert result.returncode == 0, result.stdout[-4000:]
-    env, _ = env_of(docker_client, instance["name"])
+    env, _started = env_of(docker_client, instance["name"])
     assert env["LOGGING_ENABLED"] == "true"
     assert env["BUCKET"] == "s3://" + bucket and env["BUCKET_QUEUE"] == "sqs://" + bucket
     assert env["SLACK_CLIENT_ID"] == "1111.2222"
@@ -78,12 +78,12 @@ def test_settings_tag_changes_the_server_and_only_reads_storage(instance, docker
 
 
 def test_storage_tag_repairs_storage_without_restarting_an_unchanged_server(instance, docker_client, boto):
-    _, started = env_of(docker_client, instance["name"])
+    _env, started = env_of(docker_client, instance["name"])
     result = instance["run"]("--tags", "storage")
     assert result.returncode == 0, result.stdout[-4000:]
     rules = boto("s3").get_bucket_cors(Bucket=instance["vars"]["storage_bucket"])["CORSRules"]
     assert any("PUT" in rule["AllowedMethods"] for rule in rules)
-    _, started_after = env_of(docker_client, instance["name"])
+    _env, started_after = env_of(docker_client, instance["name"])
     assert started_after == started
 
 
@@ -91,7 +91,7 @@ def test_slack_tag_applies_new_slack_settings_to_the_server(instance, docker_cli
     instance["write"](slack_client_id="3333.4444")
     result = instance["run"]("--tags", "slack")
     assert result.returncode == 0, result.stdout[-4000:]
-    env, _ = env_of(docker_client, instance["name"])
+    env, _started = env_of(docker_client, instance["name"])
     assert env["SLACK_CLIENT_ID"] == "3333.4444" and env["BUCKET"].startswith("s3://")
 
 
