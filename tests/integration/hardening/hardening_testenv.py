@@ -111,21 +111,24 @@ class CaseRun:
 
 
 def run_case_playbook(play: Path, extra_vars: dict, runs_dir: Path, label: str, check: bool,
-                      env: dict | None = None, timeout: int = 300) -> CaseRun:
-    """ansible-playbook -vvv --diff [--check] PLAY on localhost; fails the test when the run fails."""
+                      env: dict | None = None, timeout: int = 300, connection: tuple = ()) -> CaseRun:
+    """ansible-playbook -vvv --diff [--check] PLAY, on localhost or with `connection` (inventory and connection
+    options); fails the test when the run fails."""
     record = runs_dir / ("%s.changes.json" % label)
     run_env = {"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
                "ANSIBLE_CALLBACKS_ENABLED": "task_changes", "WANDB_TEST_TASK_CHANGES": str(record)}
     run_env.update(env or {})
-    result = playbooks.run_playbook(play, extra_vars, check=check, timeout=timeout, env=run_env)
+    result = playbooks.run_playbook(play, extra_vars, *connection, local=not connection, check=check,
+                                    timeout=timeout, env=run_env)
     (runs_dir / ("%s.log" % label)).write_text(result.output)
     assert result.returncode == 0, "%s failed:\n%s" % (label, result.output[-6000:])
     return CaseRun(result, json.loads(record.read_text()))
 
 
-def write_case_play(path: Path, roles: list, gather_facts: bool, tasks: list | None = None) -> Path:
-    """A one-play playbook on localhost running `roles` (FQCN names) and then `tasks`."""
-    play = {"name": "hardening: " + ", ".join(roles), "hosts": "localhost", "gather_facts": gather_facts,
+def write_case_play(path: Path, roles: list, gather_facts: bool, tasks: list | None = None,
+                    hosts: str = "localhost") -> Path:
+    """A one-play playbook on `hosts` running `roles` (FQCN names) and then `tasks`."""
+    play = {"name": "hardening: " + ", ".join(roles), "hosts": hosts, "gather_facts": gather_facts,
             "roles": [{"role": "wandb_local.server." + role} for role in roles]}
     if tasks:
         play["tasks"] = tasks

@@ -20,8 +20,8 @@ paths under an empty directory - four times, each with `-vvv --diff`: `--check`,
    any output, and under the target directory only in the 0600 files that need it (the server's env file, the kept
    admin key, the local Redis password and config file) - which must hold it.
 
-docker_host runs on this host, which has an engine and the SDK: it must detect both and change nothing (its install
-path is Molecule's docker_host scenario; adding users to the docker group is not tried on a shared host).
+docker_host manages a container of the Debian test image with this host's Docker socket and SDK: it must find both
+and install nothing, and adds a user to the docker group there (its install path is Molecule's docker_host scenario).
 Runs: a case's runs happen once (module-scoped fixture `case`) and the tests read them.
 """
 from __future__ import annotations
@@ -55,6 +55,7 @@ from support.fixtures import FAKE_ACCESS_KEY
 from support.procs import DIRECT, free_port
 
 HOST = "https://wandb.hardening.test"
+DEBIAN_IMAGE = "wandb-local-test/debian:bookworm"  # tests/images: Debian 12 with python3 and python3-docker
 
 
 @dataclass
@@ -73,6 +74,9 @@ class Target:
     # Tasks --check may report changed although the real run does not, each with the reason check mode cannot
     # know better: then --check predicts a superset of the real run's changes.
     check_superset: dict = field(default_factory=dict)
+    # Another managed host than localhost: its name and the ansible-playbook options that reach it.
+    host: str = "localhost"
+    connection: tuple = ()
 
 
 @dataclass
@@ -96,12 +100,26 @@ def http_json(url: str) -> dict:
 # --- cases ----------------------------------------------------------------------------------------------------
 
 def docker_host_case(ctx: Ctx) -> Target:
-    # This host has a running engine and the SDK: the role must find both and change nothing (installing an
-    # engine or adding users to the docker group cannot be done on a shared test host).
+    """The managed host is a container of the Debian test image with this host's Docker socket and the Python SDK:
+    the role must find the engine and the SDK and install nothing, and add a user to the docker group (a real
+    change, inside the container; this shared host's users are left alone). The install path is Molecule's
+    docker_host scenario."""
+    client = ctx.fixture("docker_client")
+    name, user = ctx.tag + "-dockerhost", "hardening-user"
+    container = client.containers.run(DEBIAN_IMAGE, ["sleep", "900"], name=name, detach=True, network_mode="none",
+                                      volumes={"/var/run/docker.sock": {"bind": "/var/run/docker.sock",
+                                                                        "mode": "rw"}})
+    for command in (["groupadd", "--system", "docker"], ["useradd", "--no-create-home", user]):
+        code, output = container.exec_run(command)
+        assert code == 0, output
+
     def observe():
-        groups = Path("/etc/group").read_text().splitlines()
-        return {"docker_group": [line for line in groups if line.startswith("docker:")]}
-    return Target(vars={"docker_host_engine": "auto"}, observe=observe)
+        code, output = container.exec_run(["getent", "group", "docker"])
+        assert code == 0, output
+        return {"docker_group": output.decode().strip()}
+    return Target(vars={"docker_host_engine": "auto", "docker_host_users": [user],
+                        "ansible_python_interpreter": "/usr/bin/python3"},
+                  observe=observe, host=name, connection=("-i", name + ",", "-c", "community.docker.docker_api"))
 
 
 def wandb_server_case(ctx: Ctx) -> Target:
@@ -393,14 +411,15 @@ def case(request, tmp_path_factory, docker_client, hardening_secrets):
     runs_dir.mkdir()
     try:
         target = spec.setup(Ctx(tag, workdir, request.getfixturevalue, hardening_secrets))
-        play = write_case_play(runs_dir / "play.yml", spec.roles, spec.gather_facts, spec.tasks)
+        play = write_case_play(runs_dir / "play.yml", spec.roles, spec.gather_facts, spec.tasks, target.host)
 
         def observe():
             return {"files": files_state(workdir), "docker": docker_state(docker_client, tag),
                     "emulators": target.observe()}
 
         def run(label, check):
-            return run_case_playbook(play, target.vars, runs_dir, label, check, env=target.env)
+            return run_case_playbook(play, target.vars, runs_dir, label, check, env=target.env,
+                                     connection=target.connection)
 
         before = observe()
         check = run("check", True)
