@@ -316,32 +316,34 @@ def slack_case(ctx: Ctx) -> Target:
 
 
 def server_with_integrations_case(ctx: Ctx) -> Target:
-    """The integrations' secrets end up in the server's env file, through the published <role>_server_env: local
-    Redis (generated password, shared network), OIDC and Slack, then the server (generated admin key) and the
-    OIDC role's verify step."""
+    """The integrations' secrets end up in the server's env file, through the published <role>_server_env: Azure
+    storage (the account key read from ARM), local Redis (generated password, shared network), OIDC and Slack, then
+    the server (generated admin key) and the OIDC role's verify step."""
     server = wandb_server_case(ctx)
     redis = redis_local_case(ctx)
+    azure = storage_azure_case(ctx)
     keep = ("wandb_server_image", "wandb_server_image_tag", "wandb_server_image_pull", "wandb_server_container_name",
             "wandb_server_data_volume", "wandb_server_bind_address", "wandb_server_port", "wandb_server_host",
             "wandb_server_config_dir", "wandb_server_health_delay", "wandb_server_health_timeout",
             "wandb_server_extra_env", "wandb_server_admin_api_enabled")
     play_vars = {key: server.vars[key] for key in keep}
     play_vars.update({key: value for key, value in redis.vars.items() if key != "redis_password"})
+    play_vars.update({key: value for key, value in azure.vars.items() if key != "wandb_server_host"})
     play_vars.update(oidc_issuer=ctx.fixture("hardening_oidc_issuer"), oidc_client_id="wandb-pkce",
                      oidc_auth_method="pkce", oidc_client_secret=ctx.secrets["oidc_secret"],
                      slack_client_id="slack-client-1", slack_client_secret=ctx.secrets["slack_secret"],
                      oidc_verify_ready_timeout=60)
     name, redis_name = play_vars["wandb_server_container_name"], play_vars["redis_local_container_name"]
     return Target(
-        vars=play_vars, secrets=("oidc_secret", "slack_secret"),
+        vars=play_vars, secrets=("oidc_secret", "slack_secret", "azure_client_secret"), observe=azure.observe,
         generated_secrets={"generated_admin_api_key": "etc/admin-api-key",
                            "generated_redis_password": "etc/%s.password" % redis_name},
-        secret_files={"etc/%s.env" % name: ("oidc_secret", "slack_secret", "generated_admin_api_key",
-                                            "generated_redis_password"),
+        secret_files={"etc/%s.env" % name: ("oidc_secret", "slack_secret", "azure_account_key",
+                                            "generated_admin_api_key", "generated_redis_password"),
                       "etc/admin-api-key": ("generated_admin_api_key",),
                       "etc/%s.password" % redis_name: ("generated_redis_password",),
                       "etc/%s.conf" % redis_name: ("generated_redis_password",)},
-        check_stands_for=dict(server.check_stands_for, **redis.check_stands_for),
+        check_stands_for=dict(server.check_stands_for, **redis.check_stands_for, **azure.check_stands_for),
         check_superset={task("wandb_server", "Create the configuration directory"):
                         "the redis role creates the same directory (redis_local_config_dir defaults to "
                         "wandb_server_config_dir) earlier in the real run; in --check it does not exist yet"})
@@ -367,7 +369,8 @@ CASES = [
     Case("redis_external", ["redis"], redis_external_case),
     Case("redis_local", ["redis"], redis_local_case),
     Case("slack", ["slack"], slack_case),
-    Case("server_with_integrations", ["redis", "oidc", "slack", "wandb_server"], server_with_integrations_case,
+    Case("server_with_integrations", ["storage", "redis", "oidc", "slack", "wandb_server"],
+         server_with_integrations_case,
          tasks=[{"name": "Prove the server is ready and the admin key works (the OIDC role's verify step)",
                  "ansible.builtin.include_role": {"name": "wandb_local.server.oidc", "tasks_from": "verify"}}]),
 ]
