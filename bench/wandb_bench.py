@@ -152,8 +152,8 @@ class Bench:
                     count, forks, self.cells("scale", site_key), median(self.seconds("scale", site_key)) / count,
                     median(self.seconds("scale", ping_key)), median(self.seconds("scale", ping_key, "cpu")),
                     self.ratio("scale", site_key, ping_key)))
-        converge = ["| %d | %s |" % (count, self.cells("scale", "%d instances: first converge (forks %d)"
-                                                         % (count, max(forks_list)))) for count in counts]
+        converge_key = "%d instances: first converge (forks " + str(max(forks_list)) + ")"
+        converge = ["| %d | %s |" % (count, self.cells("scale", converge_key % count)) for count in counts]
         rows += ["", "| instances | first converge (forks %d) wall s | wall range s | CPU s |" % max(forks_list),
                  "|---:|---:|---:|---:|"] + converge
         return "\n".join(rows)
@@ -276,9 +276,10 @@ def main(argv=None) -> int:
         if args.json:
             args.json.write_text(json.dumps(bench.results, indent=1) + "\n")
     info = bench.results["machine"]
-    print("Measured %s at commit %s on %d CPU(s) %s, %s RAM, kernel %s, Docker %s, %s, Python %s; median of %d "
-          "run(s).\n" % (info["date"], info["commit"], info["cpus"], info["cpu"], info["memory"], info["kernel"],
-                          info["docker"], info["ansible"], info["python"], args.runs))
+    header = "Measured %s at commit %s on %d CPU(s) %s, %s RAM, kernel %s, Docker %s, %s, Python %s" % (
+        info["date"], info["commit"], info["cpus"], info["cpu"], info["memory"], info["kernel"], info["docker"],
+        info["ansible"], info["python"])
+    print("%s; median of %d run(s).\n" % (header, args.runs))
     print("\n\n".join(sections))
     return status
 
