@@ -27,6 +27,7 @@ Runs: a case's runs happen once (module-scoped fixture `case`) and the tests rea
 from __future__ import annotations
 
 import json
+import re
 import secrets as random_tokens
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,7 @@ from support.fixtures import FAKE_ACCESS_KEY
 from support.procs import DIRECT, free_port
 
 HOST = "https://wandb.hardening.test"
+ADMIN_KEY_SHAPE = re.compile(r"local-[0-9a-f]{40}")  # the admin API keys the wandb_server role generates
 DEBIAN_IMAGE = "wandb-local-test/debian:bookworm"  # tests/images: Debian 12 with python3 and python3-docker
 
 
@@ -481,6 +483,8 @@ def test_no_secret_in_any_output(case):
     for run in (case.check, case.real, case.again, case.check_again):
         assert secret_hits(run.output, case.secrets) == [], "-vvv --diff output shows secrets"
         assert secret_hits(json.dumps(run.records), case.secrets) == []
+        # A --check run generates an admin key it never keeps, so its value is unknown: no key-shaped string at all.
+        assert not ADMIN_KEY_SHAPE.findall(run.output), "-vvv --diff output shows an admin API key"
 
 
 def test_secrets_only_in_the_0600_files_that_need_them(case):
