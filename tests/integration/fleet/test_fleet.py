@@ -1,9 +1,9 @@
 """Five W&B instances from one inventory: converge, no-change re-run, batched upgrades gated on health, a failed
 upgrade that stops the rollout and rolls back, --limit, and the status table.
 
-Each instance is its own inventory host (local connection) with its own stand-in server container, port, data
-volume, config dir and backup dir, so the instances share nothing but this machine's Docker engine. The tests of
-this module run in order on the same fleet (each phase starts from the state the previous one left).
+Each instance is its own inventory host (support.fleet.Fleet: own stand-in container, port, data volume, config
+and backup dir), so the instances share nothing but this machine's Docker engine. The tests of this module run in
+order on the same fleet (each phase starts from the state the previous one left).
 """
 from __future__ import annotations
 
@@ -13,15 +13,13 @@ import os
 import re
 import stat
 import subprocess
-import sys
 import tarfile
 import uuid
 
-import docker
 import pytest
 
-from support.playbooks import REPO, run_playbook
-from support.procs import free_port, url_status
+from support.fleet import Fleet
+from support.playbooks import REPO
 
 SITE = REPO / "playbooks" / "site.yml"
 UPGRADE = REPO / "playbooks" / "upgrade.yml"
@@ -45,48 +43,6 @@ def images():
     build(IMAGE + ":0.75.0", "0.75.0")
     build(IMAGE + ":0.76.0", "0.76.0")
     build(BROKEN_IMAGE + ":0.76.0", "0.76.0", broken=True)
-
-
-class Fleet:
-    def __init__(self, root):
-        self.root = root
-        self.suffix = uuid.uuid4().hex[:6]
-        self.hosts = {}
-        for host in HOSTS:
-            port = free_port()
-            name = "wandb-%s-%s" % (host, self.suffix)
-            self.hosts[host] = {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                "wandb_server_container_name": name,
-                "wandb_server_data_volume": name,
-                "wandb_server_port": port,
-                "wandb_server_host": "http://127.0.0.1:%d" % port,
-                "wandb_server_config_dir": str(root / host / "etc"),
-                "wandb_server_backup_dir": str(root / host / "backups"),
-            }
-        self.group_vars = {
-            "wandb_server_image": IMAGE, "wandb_server_image_tag": "0.74.0", "wandb_server_image_pull": "never",
-            "wandb_server_bind_address": "127.0.0.1", "wandb_server_health_delay": 1,
-            "wandb_server_health_timeout": 60, "wandb_server_license": LICENSE,
-            "wandb_server_admin_api_enabled": True, "wandb_server_extra_env": {"STANDIN_STARTUP_SECONDS": "1"},
-        }
-        self.inventory = root / "inventory.json"
-        self.write()
-
-    def write(self):
-        self.inventory.write_text(json.dumps(
-            {"all": {"children": {"wandb_servers": {"hosts": self.hosts, "vars": self.group_vars}}}}))
-
-    def container(self, client, host):
-        return client.containers.get(self.hosts[host]["wandb_server_container_name"])
-
-    def ready(self, host):
-        return url_status(self.hosts[host]["wandb_server_host"] + "/ready") == 200
-
-    def run(self, playbook, *options, extra_vars=None):
-        return run_playbook(playbook, extra_vars, "-i", str(self.inventory), *options, local=False, verbose=False,
-                            diff=False, timeout=900, env={"ANSIBLE_STDOUT_CALLBACK": "default"})
 
 
 def recaps(output):
@@ -128,14 +84,11 @@ def migrations(client, volume):
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory, images, docker_client):
-    fleet = Fleet(tmp_path_factory.mktemp("fleet"))
+    fleet = Fleet(tmp_path_factory.mktemp("fleet"), HOSTS, {
+        "wandb_server_image": IMAGE, "wandb_server_image_tag": "0.74.0", "wandb_server_license": LICENSE,
+        "wandb_server_admin_api_enabled": True})
     yield fleet
-    for host in fleet.hosts.values():
-        for collection in (docker_client.containers, docker_client.volumes):
-            try:
-                collection.get(host["wandb_server_container_name"]).remove(force=True)
-            except docker.errors.NotFound:
-                pass
+    fleet.remove(docker_client)
 
 
 def test_converge_brings_every_instance_up(fleet, docker_client):
