@@ -16,6 +16,12 @@ description:
   - Tells which spelling the server is configured with (C(classic) names, C(GORILLA_) names, or C(mixed)), which
     settings are present under both spellings with different values, and whether the env file holds changes the
     container does not run with yet.
+options:
+  image:
+    description:
+      - An image reference such as C(wandb/local:0.75.0) to look up on the Docker host as well (RV(image)), e.g. to
+        tell whether the container runs it, in the same call.
+    type: str
 seealso:
   - module: wandb_local.server.settings
 extends_documentation_fragment:
@@ -76,6 +82,11 @@ pending:
   returned: always
   type: list
   elements: str
+image:
+  description: The image O(image) names on the Docker host (C(id) null when it is not there); null without O(image).
+  returned: always
+  type: dict
+  sample: {name: "wandb/local:0.75.0", id: "sha256:0123abcd"}
 container:
   description: >-
     Name, id, running state, image (as the container was created with it), image_id (the image it runs) and
@@ -120,9 +131,17 @@ def image_still_named(api, attrs):
         return False
 
 
+def image_id(api, name):
+    """Id of image ``name`` on the Docker host, None when it is not there."""
+    try:
+        return api.inspect_image(name)["Id"]
+    except wc.APIError:  # NotFound, or a Docker error the pull or container task that follows will report
+        return None
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=wc.container_argument_spec(),
+        argument_spec=wc.container_argument_spec(image=dict(type="str")),
         supports_check_mode=True,
     )
     p = module.params
@@ -165,6 +184,7 @@ def main():
         conflicts=sorted(conflicts),
         pending=pending,
         container=container,
+        image=dict(name=p["image"], id=image_id(api, p["image"])) if p["image"] else None,
     )
 
 
