@@ -108,3 +108,15 @@ def test_full_run_then_changes_nothing(instance):
     assert instance["run"]().returncode == 0
     result = instance["run"]()
     assert result.returncode == 0 and result.recap()["changed"] == 0, result.stdout[-4000:]
+
+
+def test_check_mode_with_a_network_not_created_yet_predicts_the_recreation(instance, docker_client):
+    network = "wandb-tags-net-" + uuid.uuid4().hex[:6]
+    instance["write"](wandb_server_networks=[{"name": network}])
+    try:
+        result = instance["run"]("--check")
+        assert result.returncode == 0, result.stdout[-4000:]
+        assert "would be recreated" in result.stdout
+        assert not docker_client.networks.list(names=[network])
+    finally:
+        instance["write"](wandb_server_networks=[])
