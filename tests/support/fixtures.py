@@ -87,3 +87,23 @@ def docker_client():
     client.ping()
     yield client
     client.close()
+
+
+def remove_containers(client, *names) -> None:
+    """Remove the containers of these names and the named volumes they mount (a recreation mounts /vol by name,
+    so the volume outlives any one container)."""
+    import docker  # pylint: disable=import-outside-toplevel  # only where it is used
+
+    volumes = set()
+    for name in names:
+        try:
+            container = client.containers.get(name)
+        except docker.errors.NotFound:
+            continue
+        volumes.update(m["Name"] for m in container.attrs.get("Mounts") or [] if m.get("Type") == "volume")
+        container.remove(force=True, v=True)
+    for volume in volumes:
+        try:
+            client.volumes.get(volume).remove()
+        except docker.errors.NotFound:
+            pass

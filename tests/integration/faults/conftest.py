@@ -9,10 +9,10 @@ import shutil
 import subprocess
 import time
 
-import docker
 import pytest
 
 from support.fixtures import boto, docker_client, moto_endpoint  # noqa: F401  pylint: disable=unused-import
+from support.fixtures import remove_containers
 from support.playbooks import REPO
 from support.procs import free_port, url_status
 
@@ -64,15 +64,8 @@ class StandinServer:
 
     def remove(self):
         """Remove the container(s) of this name and their volumes (a recreation mounts /vol by name)."""
-        volumes = set()
-        for container in self.client.containers.list(all=True, filters={"name": self.name}):
-            volumes.update(m["Name"] for m in container.attrs.get("Mounts") or [] if m.get("Type") == "volume")
-            container.remove(force=True, v=True)
-        for volume in volumes:
-            try:
-                self.client.volumes.get(volume).remove()
-            except docker.errors.NotFound:
-                pass
+        remove_containers(self.client, *[container.name for container in
+                                         self.client.containers.list(all=True, filters={"name": self.name})])
 
 
 @pytest.fixture

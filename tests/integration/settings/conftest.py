@@ -17,9 +17,8 @@ import urllib.request
 
 import pytest
 
-import docker  # noqa: E402  (requirements.txt)
-
 from support.fixtures import docker_client  # noqa: F401  pylint: disable=unused-import
+from support.fixtures import remove_containers
 from support.playbooks import REPO, run_playbook
 from support.procs import DIRECT, free_port
 
@@ -92,19 +91,7 @@ class Server(object):
     def remove(self):
         """Remove the container(s) and the /vol volume. After a recreation the image's anonymous volume is
         mounted by name, which `docker rm -v` keeps, so the volumes are removed explicitly."""
-        volumes = set()
-        for name in (self.name, self.name + "-wandb-previous"):
-            try:
-                container = self.client.containers.get(name)
-            except docker.errors.NotFound:
-                continue
-            volumes.update(m["Name"] for m in container.attrs.get("Mounts") or [] if m.get("Type") == "volume")
-            container.remove(force=True, v=True)
-        for volume in volumes:
-            try:
-                self.client.volumes.get(volume).remove()
-            except docker.errors.NotFound:
-                pass
+        remove_containers(self.client, self.name, self.name + "-wandb-previous")
 
 
 @pytest.fixture
