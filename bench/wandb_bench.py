@@ -1,7 +1,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmarks of the collection on the test stack (local Docker engine, emulators, stand-in server image).
 
-    bench/run [--runs N] [--scale-runs N] [--instances 1,5,20] [--forks 5,20] [--json FILE] [--profile] [SCENARIO...]
+    bench/run [--runs N] [--scale-runs N] [--instances 1,5,20] [--forks 5,20] [--json FILE] [--profile]
+              [--strategy linear|mitogen_linear] [SCENARIO...]
 
 Scenarios (default: all, in this order):
   site     first converge of playbooks/site.yml for one instance (AWS storage on moto, Redis, OIDC, Slack, admin
@@ -12,6 +13,10 @@ Scenarios (default: all, in this order):
   aws      the AWS storage steps: the storage role, this collection's aws_* modules and the community modules
            (amazon.aws / community.aws), first run and no-change run
   profile  one no-change site.yml run with ansible.posix.profile_tasks: the slowest tasks (also: --profile)
+
+--strategy mitogen_linear runs every playbook with Mitogen for Ansible's strategy (`pip install mitogen`; not a
+dependency of the collection): it keeps one Python interpreter per host and caches imported modules, which is
+where most of a module run's time goes here.
 
 Each figure is the median of --runs runs (wall time of the whole ansible-playbook process). Markdown tables go to
 stdout, every single measurement to --json. Everything started here stops at the end (emulators, containers,
@@ -225,6 +230,24 @@ def machine() -> dict:
             "python": platform.python_version(), "docker": docker, "ansible": core[0] if core else ""}
 
 
+def use_strategy(name: str) -> str:
+    """Set the strategy of every playbook the bench runs (through the environment it passes on); return a label."""
+    if name == "linear":
+        return "strategy linear"
+    try:
+        import ansible_mitogen  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        raise SystemExit("bench/run: --strategy %s needs Mitogen for Ansible in this virtualenv (pip install "
+                         "mitogen): %s" % (name, exc)) from exc
+    plugins = Path(ansible_mitogen.__file__).resolve().parent / "plugins" / "strategy"
+    os.environ.update(ANSIBLE_STRATEGY_PLUGINS=str(plugins), ANSIBLE_STRATEGY=name)
+    version = subprocess.run([sys.executable, "-m", "pip", "show", "mitogen"], capture_output=True, text=True,
+                             timeout=60, check=False).stdout
+    version = next((line.split(":", 1)[1].strip() for line in version.splitlines() if line.startswith("Version:")),
+                   "?")
+    return "strategy %s (Mitogen %s)" % (name, version)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n", 1)[0])
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
@@ -236,6 +259,8 @@ def parse_args(argv):
     parser.add_argument("--json", type=Path, help="write every measurement to this file")
     parser.add_argument("--profile", action="store_true", help="also run the profile scenario")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the inventories and emulator logs")
+    parser.add_argument("--strategy", default="linear", choices=("linear", "mitogen_linear"),
+                        help="Ansible strategy of every run: linear (default) or mitogen_linear (needs mitogen)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -254,8 +279,10 @@ def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the finally below removes what the bench created.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    strategy = use_strategy(args.strategy)
     stack = Stack(keep_workdir=args.keep_workdir)
     bench = Bench(stack, args.runs)
+    bench.results["machine"]["strategy"] = strategy
     sections = []
     status = 0
     try:
@@ -276,9 +303,9 @@ def main(argv=None) -> int:
         if args.json:
             args.json.write_text(json.dumps(bench.results, indent=1) + "\n")
     info = bench.results["machine"]
-    header = "Measured %s at commit %s on %d CPU(s) %s, %s RAM, kernel %s, Docker %s, %s, Python %s" % (
+    header = "Measured %s at commit %s on %d CPU(s) %s, %s RAM, kernel %s, Docker %s, %s, Python %s, %s" % (
         info["date"], info["commit"], info["cpus"], info["cpu"], info["memory"], info["kernel"], info["docker"],
-        info["ansible"], info["python"])
+        info["ansible"], info["python"], strategy)
     print("%s; median of %d run(s).\n" % (header, args.runs))
     print("\n\n".join(sections))
     return status

@@ -71,7 +71,7 @@ def instance(tmp_path, standin_image, docker_client):
 def playbook_fixture():
     """`playbook(path, extra_vars, *options)`: ansible-playbook from the checkout with the inventory of ansible.cfg
     (support.playbooks.run_playbook; options such as -vvv, --diff, -i are given by the test)."""
-    def run(path, extra_vars, *options):
+    def run(path, extra_vars, *options, env=None):
         return run_playbook(path, extra_vars, *options, local=False, verbose=False, diff=False, timeout=600,
-                            env={"ANSIBLE_STDOUT_CALLBACK": "default"})
+                            env=dict({"ANSIBLE_STDOUT_CALLBACK": "default"}, **(env or {})))
     return run

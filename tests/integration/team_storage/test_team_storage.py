@@ -226,11 +226,14 @@ GOOD_GCP = {"team": "never-gcp", "provider": "gcp", "bucket": "wandb-team-never-
     ({"provider": "aws", "bucket": "wandb-team-x"}, {},
      "missing required arguments: team found in team_storage_buckets"),
     ({"team": "x", "provider": "aws", "bucket": "wandb-team-x", "encryption_key": "my key"}, {},
-     "encryption_key empty or a KMS key id"),
+     "team_storage_buckets[2] (team x, aws): encryption_key 'my key' must be empty or a KMS key id, key ARN, "
+     "alias/NAME or alias ARN."),
+    ({"team": "x", "provider": "aws", "bucket": "wandb-team-x", "region": "eu-west"}, {},
+     "team_storage_buckets[2] (team x, aws): region 'eu-west' must be an AWS region such as eu-west-1."),
     ({"team": "x", "provider": "aws", "bucket": "wandb-team-never", "region": "eu-west-1"}, {},
      "the teams using bucket 'wandb-team-never' must give it the same"),
 ], ids=["s3-name", "s3-dots", "gcs-google", "provider", "duplicate-team", "gcp-project", "missing-team",
-        "kms-key", "shared-bucket-mismatch"])
+        "kms-key", "aws-region", "shared-bucket-mismatch"])
 def test_bad_input_fails_before_any_call_naming_the_variable(bad, overrides, expected, moto_endpoint, team_gcp_fake,
                                                              boto, tmp_path):
     variables = play_vars(moto_endpoint, team_gcp_fake, tmp_path, [GOOD_AWS, GOOD_GCP, bad])
@@ -239,6 +242,8 @@ def test_bad_input_fails_before_any_call_naming_the_variable(bad, overrides, exp
     rc, out, dummy_changed, connectors = run_play(tmp_path, "bad", variables)
     assert rc != 0
     assert expected in out, out[-4000:]
+    if "bucket name" in expected:  # the message names only what is wrong: here the bucket, not region or key
+        assert "must be an AWS region" not in out and "must be empty or" not in out, out[-4000:]
     assert connectors is None
     assert len(api_requests(team_gcp_fake)) == before
     names = [b["Name"] for b in boto("s3").list_buckets()["Buckets"]]
