@@ -11,7 +11,7 @@ author: wandb_local.server maintainers (!UNKNOWN)
 short_description: Keep the W&B server's super-admin API key in a 0600 file, generated once
 description:
   - Chooses the super-admin API key the server starts with (C(GLOBAL_ADMIN_API_KEY)) and keeps it in a file
-    that the other modules of this collection read (C(api_key_file)): a given I(key) wins, else the key already
+    that the other modules of this collection read (C(api_key_file)). A given I(key) wins, else the key already
     kept in I(path), else a new one (C(local-) and 40 hexadecimal digits) is generated.
   - Writes the file atomically with mode 0600 only when its content or mode differs; a file that cannot be read is
     an error, never a reason to replace the key in it.
@@ -27,7 +27,7 @@ options:
     type: str
     default: ""
 notes:
-  - Register the result with C(no_log: true): it carries the key, which the server needs in its environment.
+  - Register the result with C(no_log=true). It carries the key, which the server needs in its environment.
   - The diff never shows the key, only whether it changes.
 """
 
@@ -43,7 +43,7 @@ RETURN = r"""
 key:
   description:
     - The key the server should start with, when it was kept or generated. Secret.
-    - Not returned for a given I(key): Ansible masks a no_log option's value in results, so use the given key.
+    - Not returned for a given I(key). Ansible masks a no_log option's value in results, so use the given key.
   returned: when I(key) is empty
   type: str
 source:
@@ -120,15 +120,16 @@ def main():
         else:
             os.chmod(path, MODE)
     # The key itself never enters the diff: only whether it is there, changes, and the file's mode.
-    before = "" if mode is None else "admin API key: %s, mode %s\n" % (_env_file.MASK if kept else "(empty)",
-                                                                       oct(mode))
-    after = "admin API key: %s, mode %s\n" % (_env_file.CHANGED_MASK if content_changed and kept
-                                               else _env_file.MASK, oct(MODE))
+    before = "" if mode is None else "admin API key: %s, mode %s\n" % (
+        _env_file.MASK if kept else "(empty)", oct(mode))
+    after = "admin API key: %s, mode %s\n" % (
+        _env_file.CHANGED_MASK if content_changed and kept else _env_file.MASK, oct(MODE))
     result = dict(changed=changed, source=source,
                   diff=dict(before_header=path, after_header=path, before=before, after=after))
     if source != "given":
         result["key"] = key
     module.exit_json(**result)
+
 
 if __name__ == "__main__":
     main()
