@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.metadata
 import json
 import os
 import platform
@@ -241,11 +242,7 @@ def use_strategy(name: str) -> str:
                          "mitogen): %s" % (name, exc)) from exc
     plugins = Path(ansible_mitogen.__file__).resolve().parent / "plugins" / "strategy"
     os.environ.update(ANSIBLE_STRATEGY_PLUGINS=str(plugins), ANSIBLE_STRATEGY=name)
-    version = subprocess.run([sys.executable, "-m", "pip", "show", "mitogen"], capture_output=True, text=True,
-                             timeout=60, check=False).stdout
-    version = next((line.split(":", 1)[1].strip() for line in version.splitlines() if line.startswith("Version:")),
-                   "?")
-    return "strategy %s (Mitogen %s)" % (name, version)
+    return "strategy %s (Mitogen %s)" % (name, importlib.metadata.version("mitogen"))
 
 
 def parse_args(argv):
