@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # pylint: disable=wrong-import-position  # the bench's own module, next to this file
 from bench_stack import BENCH, SITE, RunFailed, Stack, playbook  # noqa: E402
+from support.playbooks import strategy_env  # noqa: E402  # tests/support, on the path bench_stack sets
 
 PING = BENCH / "playbooks" / "ping.yml"
 FLOOR = BENCH / "playbooks" / "floor.yml"
@@ -233,15 +234,13 @@ def machine() -> dict:
 
 def use_strategy(name: str) -> str:
     """Set the strategy of every playbook the bench runs (through the environment it passes on); return a label."""
-    if name == "linear":
-        return "strategy linear"
     try:
-        import ansible_mitogen  # pylint: disable=import-outside-toplevel
+        os.environ.update(strategy_env(name))
     except ImportError as exc:
         raise SystemExit("bench/run: --strategy %s needs Mitogen for Ansible in this virtualenv (pip install "
                          "mitogen): %s" % (name, exc)) from exc
-    plugins = Path(ansible_mitogen.__file__).resolve().parent / "plugins" / "strategy"
-    os.environ.update(ANSIBLE_STRATEGY_PLUGINS=str(plugins), ANSIBLE_STRATEGY=name)
+    if name == "linear":
+        return "strategy linear"
     return "strategy %s (Mitogen %s)" % (name, importlib.metadata.version("mitogen"))
 
 

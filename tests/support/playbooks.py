@@ -34,6 +34,16 @@ def ansible_env(extra: dict | None = None) -> dict:
     return env
 
 
+def strategy_env(strategy: str) -> dict:
+    """The environment that runs ansible-playbook with this strategy: Ansible's own `linear` ({}), or Mitogen's
+    `mitogen_linear` (README "Faster runs with Mitogen"; raises ImportError without the mitogen package)."""
+    if strategy == "linear":
+        return {}
+    import ansible_mitogen  # pylint: disable=import-outside-toplevel  # optional: only this strategy needs it
+    plugins = Path(ansible_mitogen.__file__).resolve().parent / "plugins" / "strategy"
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(plugins), "ANSIBLE_STRATEGY": strategy}
+
+
 def recap(output: str, required: bool = True) -> dict:
     """PLAY RECAP counters of the (single) host, e.g. {'ok': 20, 'changed': 0, 'failed': 0, ...}; {} when there
     is no recap and required is False."""

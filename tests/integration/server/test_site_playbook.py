@@ -7,11 +7,10 @@ import os
 import stat
 import subprocess
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from support.playbooks import REPO, recap
+from support.playbooks import REPO, recap, strategy_env
 
 SITE = REPO / "playbooks" / "site.yml"
 SECRETS = {
@@ -31,16 +30,6 @@ GORILLA_TEST_LICENSE = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.Z29yaWxsYQ.c2lnbmF0
 
 def container_env(docker_client, name):
     return dict(item.split("=", 1) for item in docker_client.containers.get(name).attrs["Config"]["Env"])
-
-
-def strategy_env(strategy):
-    """The environment that runs a playbook with this strategy: Ansible's own linear, or Mitogen's (README, "Faster
-    runs with Mitogen")."""
-    if strategy == "linear":
-        return {}
-    import ansible_mitogen  # pylint: disable=import-outside-toplevel  # only this case needs it
-    plugins = Path(ansible_mitogen.__file__).resolve().parent / "plugins" / "strategy"
-    return {"ANSIBLE_STRATEGY_PLUGINS": str(plugins), "ANSIBLE_STRATEGY": strategy}
 
 
 @pytest.mark.parametrize("strategy", ["linear", "mitogen_linear"])
