@@ -47,20 +47,17 @@ _value:
   type: dict
 """
 
-import re
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
     SETTINGS,
-    is_secret_env,
+    is_secret,
     preflight,
     settings_to_env,
 )
 
 _CLASSIC_TO_KEY = dict((names[0], key) for key, names in SETTINGS.items())
-# A URL with user:password@ (an S3-compatible BUCKET, MYSQL, REDIS) is a secret whatever its name.
-_URL_WITH_CREDENTIALS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]*:[^/@\s]*@")
 
 
 def server_env(settings, style="classic", integration_env=None, extra_env=None):
@@ -85,11 +82,11 @@ def server_env(settings, style="classic", integration_env=None, extra_env=None):
 
 
 def split_secret_env(env):
-    """Split an environment into {'plain': {...}, 'secret': {...}} by the catalog's secret flags."""
+    """Split an environment into {'plain': {...}, 'secret': {...}} by the collection's one rule (is_secret: the
+    catalog's flags, secret-looking names, values with credentials)."""
     result = {"plain": {}, "secret": {}}
     for name, value in (env or {}).items():
-        secret = is_secret_env(name) or bool(_URL_WITH_CREDENTIALS.match(str(value)))
-        result["secret" if secret else "plain"][name] = value
+        result["secret" if is_secret(name, value) else "plain"][name] = value
     return result
 
 

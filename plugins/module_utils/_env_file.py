@@ -18,14 +18,17 @@ Public API (all pure functions, no Ansible objects):
     ``parse`` of the file, ``{}`` when it does not exist.
 ``apply(text, set_vars=None, unset=None) -> str``
     ``text`` with variables changed in place, removed, or appended; comments and order are kept.
-``write(path, text, mode=0o600)``
+``write(path, text, mode=0o600, what="file")``
     Atomic write: temporary file in the same directory, ``fsync``, ``rename``; the owner and group of an existing
-    file are kept, the mode is always ``mode``.
+    file are kept, the mode is always ``mode``. On failure (full file system, path is a directory, read-only or
+    immutable directory, ...) the old file is intact, the temporary file removed, and ``WriteError`` (an
+    ``OSError``) names the file and its directory, says that nothing was changed and what to fix.
 ``update(path, set_vars=None, unset=None, check_mode=False, mode=0o600, header=None) -> dict``
     Read, apply, and write when something differs (or when the mode is wider than ``mode``). Returns
     ``{"changed", "before", "after", "mode_changed", "created"}`` with ``before``/``after`` as dicts.
 ``masked_diff(before, after, is_secret=None) -> (before_text, after_text)``
-    Env-file texts for Ansible's ``diff`` with every secret value replaced by a mask; a secret that changed is
+    Env-file texts for Ansible's ``diff`` with every secret value (``_wandb_settings.is_secret(name, value)``, or the
+    given ``is_secret(name, value)``) replaced by a mask; a secret that changed is
     shown as ``********`` before and ``******** (changed)`` after, so the diff shows *that* it changed, never
     *what* it is.
 """
@@ -37,7 +40,8 @@ import re
 import stat
 import tempfile
 
-from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import MASK, is_secret_env
+from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import MASK
+from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import is_secret as _is_secret
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 CHANGED_MASK = MASK + " (changed)"
@@ -96,13 +100,15 @@ def render(env, header=None):
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def read_text(path):
+def read_text(path, what="env file"):
     try:
         with open(path, "r", encoding="utf-8") as handle:
             return handle.read()
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT:
             return None
+        if exc.errno == errno.EISDIR:
+            raise write_error(exc, path, what, True, "read")
         raise
 
 
@@ -147,9 +153,141 @@ def apply(text, set_vars=None, unset=None):
     return "\n".join(out) + "\n" if out else ""
 
 
-def write(path, text, mode=0o600):
-    """Write ``text`` to ``path`` atomically with ``mode``; keep the owner/group of an existing file."""
+class WriteError(OSError):
+    """Writing a file failed. ``problem``, ``kept`` and ``fix`` are sentences naming the file and its directory:
+    what went wrong, what was left as it was, what to do; ``str()`` joins them. An ``OSError`` (with the ``errno``
+    of the cause), so callers that catch ``OSError`` keep working."""
+
+    def __init__(self, problem, kept, fix, cause=None, path=None, directory=None):
+        super(WriteError, self).__init__(problem)
+        self.errno = getattr(cause, "errno", None)
+        self.problem = problem
+        self.kept = kept
+        self.fix = fix
+        self.path = path
+        self.directory = directory
+
+    def message(self, prefix="", also_kept=""):
+        """``prefix`` + the problem, then "Nothing was changed: <kept>[, <also_kept>]." and "To fix: ..."."""
+        kept = self.kept + (", " + also_kept if also_kept else "")
+        return "%s%s. Nothing was changed: %s. To fix: %s." % (prefix, self.problem, kept, self.fix)
+
+    def __str__(self):
+        return self.message()
+
+
+_FS_IOC_GETFLAGS = 0x80086601  # _IOR('f', 1, long) on 64-bit Linux
+_FS_IMMUTABLE_FL = 0x10
+
+
+def _immutable(path):
+    """True when ``path`` carries the immutable attribute (chattr +i); False when not or unknown."""
+    try:
+        import array
+        import fcntl
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (ImportError, OSError):
+        return False
+    try:
+        flags = array.array("l", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        return bool(flags[0] & _FS_IMMUTABLE_FL)
+    except (OSError, ValueError):
+        return False
+    finally:
+        os.close(fd)
+
+
+def _read_only_fs(directory):
+    try:
+        return bool(os.statvfs(directory).f_flag & getattr(os, "ST_RDONLY", 1))
+    except OSError:
+        return False
+
+
+def _not_writable(exc, path, directory, what, existed, operation):
+    """(problem, fix) for EACCES/EPERM/EROFS: name the directory and the likely cause."""
+    reason = "([Errno %d] %s)" % (exc.errno, os.strerror(exc.errno))
+    if exc.errno == errno.EROFS or _read_only_fs(directory):
+        return ("cannot %s the %s %s: the file system holding %s is mounted read-only %s"
+                % (operation, what, path, directory, reason),
+                "remount that file system read-write (mount -o remount,rw) or put the directory on a writable one, "
+                "then run again")
+    if _immutable(directory):
+        return ("cannot %s the %s %s: the directory %s has the immutable attribute (chattr +i; lsattr -d shows "
+                "'i') %s" % (operation, what, path, directory, reason),
+                "clear it with chattr -i %s (if it was set on purpose, change the file by hand instead), then run "
+                "again" % directory)
+    if existed and _immutable(path):
+        return ("cannot %s the %s %s: the file has the immutable attribute (chattr +i; lsattr shows 'i') %s"
+                % (operation, what, path, reason),
+                "clear it with chattr -i %s (if it was set on purpose, change the file by hand instead), then run "
+                "again" % path)
+    return ("cannot %s the %s %s: writing in the directory %s is not allowed %s; likely causes: the user Ansible "
+            "runs as (uid %d) lacks write permission on it, it has the immutable attribute (chattr +i), or its "
+            "file system is read-only" % (operation, what, path, directory, reason, os.geteuid()),
+            "check with ls -ld, lsattr -d and findmnt -T on %s; then run as root (become: true) or fix the "
+            "directory's owner/mode, clear the attribute with chattr -i, or remount it read-write; then run again"
+            % directory)
+
+
+def write_error(exc, path, what="file", existed=None, operation="write", temp_removed=False):
+    """A ``WriteError`` for the ``OSError`` ``exc`` raised while writing (or changing the mode of) ``path``."""
+    if isinstance(exc, WriteError):
+        return exc
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path) or "."
+    if existed is None:
+        existed = os.path.lexists(path)
+    code = getattr(exc, "errno", None)
+    reason = "([Errno %s] %s)" % (code, getattr(exc, "strerror", None) or exc)
+    if operation == "write":
+        kept = "%s keeps its previous content" % path if existed else "%s was not created" % path
+        if temp_removed:
+            kept += " (the new content went to a temporary file in %s, which was removed)" % directory
+    else:
+        kept = "%s keeps its content and its previous mode" % path
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        space = "no space is left" if code == errno.ENOSPC else "the disk quota of the user Ansible runs as is used up"
+        problem = "cannot %s the %s %s: %s on the file system holding %s %s" % (
+            operation, what, path, space, directory, reason)
+        fix = "free space on that file system (df -h %s shows it) or put the directory on another one, then run " \
+              "again" % directory
+    elif code == errno.EISDIR:
+        problem = "cannot %s the %s %s: that path is a directory, not a file %s" % (operation, what, path, reason)
+        kept = "the directory %s and everything in it were left as they were" % path
+        fix = "move the directory %s away (or choose another file name), then run again" % path
+    elif operation == "read":
+        problem = "cannot read the %s %s: %s" % (what, path, reason)
+        kept = "%s was left as it was" % path
+        fix = "check the file's owner and mode (ls -l %s) and run as a user who may read it (become: true), " \
+              "then run again" % path
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        problem, fix = _not_writable(exc, path, directory, what, existed, operation)
+    else:
+        problem = "cannot %s the %s %s in %s: %s" % (operation, what, path, directory, reason)
+        fix = "fix the cause named above in %s, then run again" % directory
+    return WriteError(problem, kept, fix, cause=exc, path=path, directory=directory)
+
+
+def write(path, text, mode=0o600, what="file"):
+    """Write ``text`` to ``path`` atomically with ``mode``; keep the owner/group of an existing file.
+
+    On failure the old file is left as it was, the temporary file is removed, and a ``WriteError`` (an
+    ``OSError``) names the file (``what``: "env file", ...), its directory and what to fix.
+    """
     directory = os.path.dirname(os.path.abspath(path)) or "."
+    existed = os.path.lexists(path)
+    state = {}
+    try:
+        if os.path.isdir(path):
+            raise OSError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        _write(path, directory, text, mode, state)
+    except (IOError, OSError) as exc:
+        raise write_error(exc, path, what, existed, temp_removed="tmp" in state)
+
+
+def _write(path, directory, text, mode, state):
     owner = None
     try:
         st = os.stat(path)
@@ -158,6 +296,7 @@ def write(path, text, mode=0o600):
         if exc.errno != errno.ENOENT:
             raise
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    state["tmp"] = tmp
     try:
         os.fchmod(fd, mode)
         if owner is not None:
@@ -166,11 +305,17 @@ def write(path, text, mode=0o600):
             except OSError as exc:
                 if exc.errno != errno.EPERM:
                     raise
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            fd = None
+        handle = os.fdopen(fd, "w", encoding="utf-8")
+        fd = None
+        try:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        finally:
+            try:
+                handle.close()
+            except (IOError, OSError):
+                pass  # the error of write/flush/fsync above is the one to report
         os.rename(tmp, path)
         tmp = None
         try:
@@ -184,8 +329,11 @@ def write(path, text, mode=0o600):
     finally:
         if fd is not None:
             os.close(fd)
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                state.pop("tmp", None)  # not removed: the message must not say it was
 
 
 def file_mode(path):
@@ -215,25 +363,28 @@ def update(path, set_vars=None, unset=None, check_mode=False, mode=0o600, header
     changed = content_changed or mode_changed
     if changed and not check_mode:
         if content_changed:
-            write(path, new_text, mode=mode)
+            write(path, new_text, mode=mode, what="env file")
         else:
-            os.chmod(path, mode)
+            try:
+                os.chmod(path, mode)
+            except OSError as exc:
+                raise write_error(exc, path, "env file", True, "change the mode of")
     return dict(changed=changed, before=before, after=after, created=created and content_changed,
                 mode_changed=mode_changed)
 
 
 def mask(env, is_secret=None):
-    """Copy of ``env`` with secret values masked."""
-    is_secret = is_secret or is_secret_env
-    return dict((k, MASK if (is_secret(k) and v is not None) else v) for k, v in env.items())
+    """Copy of ``env`` with secret values masked; ``is_secret(name, value)`` defaults to the collection's one rule."""
+    is_secret = is_secret or _is_secret
+    return dict((k, MASK if (v is not None and is_secret(k, v)) else v) for k, v in env.items())
 
 
 def masked_diff(before, after, is_secret=None):
     """(before_text, after_text) env-file texts with secrets masked; changed secrets marked as changed."""
-    is_secret = is_secret or is_secret_env
+    is_secret = is_secret or _is_secret
     masked_after = {}
     for name, value in after.items():
-        if is_secret(name) and value is not None:
+        if value is not None and is_secret(name, value):
             changed = name in before and before[name] != value
             masked_after[name] = CHANGED_MASK if changed else MASK
         else:

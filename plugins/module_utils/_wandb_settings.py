@@ -15,6 +15,15 @@ import json as _json
 import re
 from urllib.parse import urlsplit as _urlsplit
 
+from ansible_collections.wandb_local.server.plugins.module_utils._oidc import (
+    auth_method_problems as _oidc_auth_method_problems,
+    issuer_problems as _oidc_issuer_problems,
+)
+from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
+    bucket_url_problems as _bucket_url_problems,
+    queue_url_problems as _queue_url_problems,
+)
+
 MASK = "********"
 
 # canonical key: (classic env name, gorilla env name, secret?)
@@ -49,8 +58,15 @@ SETTINGS = {
 
 ENV_STYLES = ("classic", "gorilla")
 
-# Names of extra (user-supplied) variables that are treated as secrets too.
-_SECRET_NAME = re.compile(r"(KEY|SECRET|PASSWORD|PASSWD|TOKEN|LICENSE|CREDENTIAL|MYSQL|REDIS)", re.IGNORECASE)
+# Names of other (user-supplied) variables whose values are secret: KEY, SECRET, PASSWORD, TOKEN... anywhere in
+# the name (AWS_SECRET_ACCESS_KEY, MY_API_TOKEN, GORILLA_LDAP_BIND_PW).
+_SECRET_NAME = re.compile(r"(KEY|SECRET|PASSWORD|PASSWD|PASS$|_PW$|TOKEN|LICENSE|CREDENTIAL|PRIVATE|MYSQL|REDIS|DSN)",
+                          re.IGNORECASE)
+# A URL with a user part (s3://KEY:SECRET@minio/bucket, mysql://u:p@db/w, smtp://u:p@mail:587): everything between
+# "scheme://" and the last "@" may be a password, and a password may hold "/", ":" or "@".
+_URL_WITH_USERINFO = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://[^\s]*@")
+# A credential passed as a query parameter (redis://host:6379?password=..., ...&access_token=...).
+_SECRET_QUERY = re.compile(r"[?&][^=&#]*(pass|secret|token|key|credential|auth)[^=&#]*=", re.IGNORECASE)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -75,8 +91,51 @@ def secret_env_names():
     return names
 
 
+def _catalog_secret_flags():
+    flags = {}
+    for classic, gorilla, secret in SETTINGS.values():
+        flags[classic] = flags[gorilla] = secret
+    return flags
+
+
+_CATALOG_SECRET = _catalog_secret_flags()
+
+
+def is_secret_value(value):
+    """Whether ``value`` carries a credential whatever its name: a URL with a user part or a credential in its
+    query, or a PEM private key."""
+    if value is None or isinstance(value, bool):
+        return False
+    text = str(value)
+    if "://" in text and (_URL_WITH_USERINFO.match(text) or _SECRET_QUERY.search(text)):
+        return True
+    return "PRIVATE KEY-----" in text
+
+
+def is_secret(name, value=None):
+    """The one rule that says whether the environment variable ``name`` with ``value`` is a secret, used for the
+    env file, its diff, the settings read back, status rows and the filters alike.
+
+    A variable of the catalog is secret when the catalog says so (LICENSE, MYSQL, REDIS, OIDC_SECRET...); any other
+    name when it looks like one (KEY, SECRET, PASSWORD, TOKEN... in the name). Any value with credentials in it
+    (``s3://KEY:SECRET@minio:9000/bucket``) is secret whatever its name. Everything else stays visible, so a diff
+    shows, for example, whether GORILLA_INSECURE_ALLOW_API_KEY_ADMIN_ACCESS is on.
+    """
+    name = str(name)
+    flag = _CATALOG_SECRET.get(name)
+    if flag or (flag is None and _SECRET_NAME.search(name)):
+        return True
+    return is_secret_value(value)
+
+
+def is_secret_setting(key, value=None):
+    """:func:`is_secret` for a setting of the catalog under its canonical key (``bucket``, ``oidc_secret``...)."""
+    return bool(SETTINGS[key][2]) or is_secret_value(value)
+
+
 def is_secret_env(name):
-    return name in secret_env_names() or bool(_SECRET_NAME.search(name))
+    """Whether ``name`` is secret by name alone (the value unknown): :func:`is_secret` without a value."""
+    return is_secret(name)
 
 
 def render_value(value):
@@ -120,7 +179,12 @@ def settings_to_env(settings, style="classic", extra_env=None):
 
 def mask_env(env):
     """Copy of ``env`` with secret values replaced by a mask (for diffs, results and logs)."""
-    return dict((name, MASK if is_secret_env(name) else value) for name, value in env.items())
+    return dict((name, MASK if is_secret(name, value) else value) for name, value in env.items())
+
+
+def mask_settings(values):
+    """Copy of ``values`` (canonical key -> value) with every secret set value replaced by a mask."""
+    return dict((key, MASK if (value and is_secret_setting(key, value)) else value) for key, value in values.items())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -237,35 +301,43 @@ def check_oidc(issuer, client_id, method, secret):
 
 
 def check_storage(bucket, region, queue):
-    """Error messages when bucket, region and bucket queue do not describe one provider."""
+    """Error messages when bucket, region and bucket queue do not describe one provider, or a name inside the bucket
+    or queue URL breaks its cloud's naming rules (the rules of ``_storage``, the same the storage role applies).
+
+    Each message starts with ``storage: <setting>:`` (bucket, bucket_queue or aws_region) and never contains the
+    bucket's value: an S3-compatible bucket carries credentials (s3://KEY:SECRET@host:port/bucket).
+    """
     if not bucket:
         if queue:
-            return ["storage: bucket_queue is set without a bucket; set bucket too or remove bucket_queue"]
+            return ["storage: bucket_queue: it is set without a bucket; set bucket too or remove bucket_queue"]
         return []
     scheme = bucket.split("://", 1)[0].lower() if "://" in bucket else ""
     queue = queue or ""
+    if scheme not in ("s3", "gs", "az"):
+        return ["storage: bucket: it must start with s3://, gs:// or az://"]
+    errors = ["storage: bucket: %s" % problem for problem in _bucket_url_problems(bucket)]
     if scheme == "s3":
-        errors = []
         if not region:
-            errors.append("storage: an s3:// bucket needs aws_region")
+            errors.append("storage: aws_region: an s3:// bucket needs aws_region")
         if queue and not (queue.startswith("sqs://") or queue.startswith("internal://")):
-            errors.append("storage: an s3:// bucket takes an sqs:// bucket_queue (or none), got %r" % queue)
-        return errors
-    if scheme == "gs":
-        errors = []
+            errors.append("storage: bucket_queue: an s3:// bucket takes an sqs:// bucket_queue (or none)")
+            queue = ""
+    elif scheme == "gs":
         if region:
-            errors.append("storage: a gs:// bucket takes no aws_region; remove it")
+            errors.append("storage: aws_region: a gs:// bucket takes no aws_region; remove it")
         if not queue.startswith("pubsub:/"):
-            errors.append("storage: a gs:// bucket needs a pubsub:/<project>/<topic>/<subscription> bucket_queue")
-        return errors
-    if scheme == "az":
-        errors = []
+            errors.append("storage: bucket_queue: a gs:// bucket needs a pubsub:/<project>/<topic>/<subscription> "
+                          "bucket_queue")
+            queue = ""
+    else:
         if region:
-            errors.append("storage: an az:// bucket takes no aws_region; remove it")
+            errors.append("storage: aws_region: an az:// bucket takes no aws_region; remove it")
         if not queue.startswith("az://"):
-            errors.append("storage: an az:// bucket needs an az://<account>/<queue> bucket_queue")
-        return errors
-    return ["storage: bucket %r must start with s3://, gs:// or az://" % bucket]
+            errors.append("storage: bucket_queue: an az:// bucket needs an az://<account>/<queue> bucket_queue")
+            queue = ""
+    if queue:
+        errors.extend("storage: bucket_queue: %s" % problem for problem in _queue_url_problems(queue))
+    return errors
 
 
 def preflight(after, touched, host_subpath_allowed=False):

@@ -74,7 +74,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wandb_local.server.plugins.module_utils import _env_file
-from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import SETTINGS, is_secret_env
+from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import SETTINGS, is_secret
 
 # Names the catalog knows as not secret; values of other variables that leave the file stay masked.
 _KNOWN_PLAIN = set(n for classic, gorilla, secret in SETTINGS.values() if not secret for n in (classic, gorilla))
@@ -89,6 +89,19 @@ def wanted_mode(module):
     if mode & 0o077:
         module.fail_json(msg="env_file: mode %s would let others read secrets; use 0600 or narrower" % oct(mode))
     return mode
+
+
+def fail_unchanged(module, exc, path, operation):
+    """fail_json for a file error: the file and its directory, that nothing was changed (the server container
+    neither: it is restarted only after its env file is written), and what to fix."""
+    if not isinstance(exc, _env_file.WriteError):
+        if isinstance(exc, UnicodeDecodeError):
+            module.fail_json(msg="env_file: cannot read the env file %s: it is not UTF-8 text (%s). Nothing was "
+                                 "changed. To fix: move it away or fix it, then run again." % (path, exc))
+        exc = _env_file.write_error(exc, path, "env file", operation=operation)
+    module.fail_json(msg=exc.message("env_file: ", "and the server container was not touched (it is restarted "
+                                                   "only after its env file is written)"),
+                     path=path, errno=exc.errno)
 
 
 def main():
@@ -119,7 +132,10 @@ def main():
     if directory_missing and not module.check_mode:
         module.fail_json(msg="env_file: directory %s does not exist; create it first" % os.path.dirname(path))
     # In check mode the directory may be one an earlier task would have created: predict a new file.
-    current_text = None if directory_missing else _env_file.read_text(path)
+    try:
+        current_text = None if directory_missing else _env_file.read_text(path)
+    except (IOError, OSError, UnicodeDecodeError) as exc:
+        fail_unchanged(module, exc, path, "read")
     exists = current_text is not None
     try:
         current = _env_file.parse(current_text or "")
@@ -129,11 +145,15 @@ def main():
     mode_changed = exists and stat.S_IMODE(os.stat(path).st_mode) != mode
     changed = content_changed or mode_changed
 
-    # Secrets are masked on both sides of the diff. A variable leaving the file keeps its value hidden
-    # unless the catalog knows it as plain: it may have been a secret last run.
-    secret_names = set(secrets) | set(n for n in wanted if is_secret_env(n) and n not in env)
-    secret_names |= set(n for n in current if n not in env and (n in secrets or n not in _KNOWN_PLAIN))
-    before_text, after_text = _env_file.masked_diff(current, wanted, is_secret=secret_names.__contains__)
+    # Secrets are masked on both sides of the diff: those given as secret_env and whatever the collection's one
+    # rule (is_secret) calls secret. A variable leaving the file keeps its value hidden unless the catalog knows it
+    # as plain: it may have been given as a secret last run.
+    def secret(name, value):
+        if name in secrets or is_secret(name, value):
+            return True
+        return name not in wanted and name not in _KNOWN_PLAIN
+
+    before_text, after_text = _env_file.masked_diff(current, wanted, is_secret=secret)
     result = dict(
         changed=changed,
         path=path,
@@ -142,10 +162,13 @@ def main():
         diff=dict(before_header=path, after_header=path, before=before_text if exists else "", after=after_text),
     )
     if changed and not module.check_mode:
-        if content_changed:
-            _env_file.write(path, new_text, mode)
-        else:
-            os.chmod(path, mode)
+        try:
+            if content_changed:
+                _env_file.write(path, new_text, mode, what="env file")
+            else:
+                os.chmod(path, mode)
+        except (IOError, OSError) as exc:
+            fail_unchanged(module, exc, path, "write" if content_changed else "change the mode of")
     module.exit_json(**result)
 
 

@@ -133,6 +133,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -171,6 +172,23 @@ def mysql_options(url):
     if parts.password:
         lines.append('password="%s"' % unquote(parts.password).replace("\\", "\\\\").replace('"', '\\"'))
     return "\n".join(lines) + "\n", unquote(database)
+
+
+def _create_private(path):
+    """File descriptor of ``path``, created (or truncated) with mode 0600 before anything is written to it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode on O_CREAT: narrow it before the first byte
+    return fd
+
+
+def private_dir(module, path):
+    """Create ``path`` with mode 0700; warn when an existing one lets others in (backups hold every secret)."""
+    if not os.path.isdir(path):
+        os.makedirs(path, 0o700)
+        os.chmod(path, 0o700)
+    elif stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+        module.warn("backup directory %s has mode %04o: others can see the backups' names; 0700 is safer"
+                    % (path, stat.S_IMODE(os.stat(path).st_mode)))
 
 
 def _private_temp(dest_dir, suffix):
@@ -215,9 +233,10 @@ def dump_mysql(module, url, dest):
                                             "--databases", database])
         if rc != 0:
             module.fail_json(msg="mysqldump of database %s failed (rc %d): %s" % (database, rc, err.strip()))
-        with open(raw_dump, "rb") as source, gzip.open(dest, "wb") as out:
+        # Created 0600 before its first byte (a dump holds every user, key and run of the server).
+        with open(raw_dump, "rb") as source, os.fdopen(_create_private(dest), "wb") as raw_out, \
+                gzip.GzipFile(fileobj=raw_out, mode="wb") as out:
             shutil.copyfileobj(source, out)
-        os.chmod(dest, 0o600)
     finally:
         for path in (options_file, raw_dump):
             if os.path.exists(path):
@@ -234,8 +253,7 @@ def take_backup(module, api, attrs):
     result = dict(changed=True, path=path, mysql_dump=dump, removed=removed, size=0, sha256="")
     if module.check_mode:
         module.exit_json(**result)
-    if not os.path.isdir(dest_dir):
-        os.makedirs(dest_dir, 0o700)
+    private_dir(module, dest_dir)
     partial = _private_temp(dest_dir, ARCHIVE_SUFFIX)
     try:
         result["size"], result["sha256"] = archive_data(api, attrs["Id"], params["data_path"], partial)

@@ -228,8 +228,9 @@ from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api impo
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
     MASK,
-    SETTINGS,
     env_changes,
+    is_secret,
+    mask_settings,
     preflight,
     settings_from_env,
 )
@@ -273,10 +274,6 @@ def argument_spec():
     return spec
 
 
-def masked_settings(values):
-    return dict((k, MASK if SETTINGS[k][2] else v) for k, v in values.items())
-
-
 def apply_env(env, set_vars, unset):
     out = dict((k, v) for k, v in env.items() if k not in unset)
     out.update(set_vars)
@@ -294,6 +291,9 @@ def main():
     p = module.params
     wc.require_docker(module)
 
+    # A value with credentials in it (an S3-compatible bucket s3://KEY:SECRET@host/bucket) is a secret whatever
+    # the option: hidden from every part of the result, the invocation included.
+    module.no_log_values.update(str(p[k]) for k in SETTING_OPTIONS if p[k] is not None and is_secret(k, p[k]))
     wanted = dict((k, p[k]) for k in SETTING_OPTIONS if p[k] is not None)
     env_path = p["env_file"] or wc.default_env_file(p["container_name"])
     api_key = read_api_key(module)
@@ -331,7 +331,7 @@ def main():
     result = dict(changed=changed, env_file=env_path, changed_env=sorted(changed_names),
                   env_file_changed=plan["changed"], recreated=recreate,
                   container=container_summary(p["container_name"], attrs), ready_after=None,
-                  settings=masked_settings(after_values))
+                  settings=mask_settings(after_values))
     if module._diff:
         diffs = []
         before_text, after_text = envfile.masked_diff(plan["before"], plan["after"])
@@ -390,8 +390,8 @@ def main():
                 result["ready_after"] = round(client.wait_ready(p["ready_timeout"]), 1)
             except WandbApiError as exc:
                 tail = wc.logs(api, p["container_name"])[-2000:]
-                for value in list(set_vars.values()):
-                    tail = tail.replace(value, MASK) if value and len(value) > 3 else tail
+                for name, value in got.items():
+                    tail = tail.replace(value, MASK) if is_secret(name, value) and len(value) > 3 else tail
                 module.fail_json(msg="container %s was recreated but %s; last log lines:\n%s" % (
                     p["container_name"], exc, tail), **result)
 

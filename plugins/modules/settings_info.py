@@ -101,14 +101,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
-    MASK,
     SETTINGS,
+    mask_settings,
     settings_from_env,
 )
-
-
-def masked(values):
-    return dict((k, MASK if (SETTINGS[k][2] and v) else v) for k, v in values.items())
 
 
 def style_of(names):
@@ -174,9 +170,9 @@ def main():
     effective = container_values if container_values is not None else file_values
     module.exit_json(
         changed=False,
-        settings=masked(effective),
-        env_file_settings=masked(file_values),
-        container_settings=masked(container_values) if container_values is not None else None,
+        settings=mask_settings(effective),
+        env_file_settings=mask_settings(file_values),
+        container_settings=mask_settings(container_values) if container_values is not None else None,
         env_file=path,
         env_file_exists=text is not None,
         env_file_mode="%04o" % mode if mode is not None else None,

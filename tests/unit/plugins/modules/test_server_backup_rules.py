@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 
 import pytest
 
@@ -36,3 +37,70 @@ def test_mysql_url_becomes_a_client_options_file():
 def test_mysql_url_must_name_host_and_database(url):
     with pytest.raises(ValueError, match="mysql://user:password@host:port/database"):
         server_backup.mysql_options(url)
+
+
+class _FakeModule:
+    """What dump_mysql needs of AnsibleModule: a mysqldump that writes a dump, and fail_json."""
+
+    params = {"mysqldump": "mysqldump"}
+
+    def __init__(self):
+        self.warnings = []
+
+    def get_bin_path(self, _name):
+        return "/usr/bin/mysqldump"
+
+    def run_command(self, argv):
+        result_file = [arg for arg in argv if arg.startswith("--result-file=")][0].split("=", 1)[1]
+        with open(result_file, "w") as handle:
+            handle.write("-- dump with every user and key of the server\n")
+        return 0, "", ""
+
+    def fail_json(self, **kwargs):
+        raise AssertionError(kwargs)
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def test_the_mysql_dump_is_0600_before_its_first_byte(tmp_path, monkeypatch):
+    seen_modes = []
+    copy = server_backup.shutil.copyfileobj
+
+    def copy_and_look(source, out):
+        seen_modes.append(os.stat(dest).st_mode & 0o777)
+        copy(source, out)
+
+    monkeypatch.setattr(server_backup.shutil, "copyfileobj", copy_and_look)
+    dest = tmp_path / "w-mysql.sql.gz"
+    old_umask = os.umask(0)  # the widest umask: the file's mode must not come from it
+    try:
+        server_backup.dump_mysql(_FakeModule(), "mysql://wandb:pw@db:3306/wandb_local", str(dest))
+    finally:
+        os.umask(old_umask)
+    assert seen_modes == [0o600]
+    assert os.stat(dest).st_mode & 0o777 == 0o600
+    assert not [p for p in tmp_path.iterdir() if p != dest]  # the options file and raw dump are gone
+
+
+def test_an_existing_dump_file_is_narrowed_before_it_is_written(tmp_path):
+    path = tmp_path / "dump"
+    path.write_text("old")
+    path.chmod(0o644)
+    os.close(server_backup._create_private(str(path)))  # pylint: disable=protected-access
+    assert os.stat(path).st_mode & 0o777 == 0o600 and path.read_text() == ""
+
+
+def test_the_backup_directory_is_created_0700_and_a_wide_one_is_named(tmp_path):
+    module = _FakeModule()
+    old_umask = os.umask(0)
+    try:
+        server_backup.private_dir(module, str(tmp_path / "new" / "backups"))
+    finally:
+        os.umask(old_umask)
+    assert os.stat(tmp_path / "new" / "backups").st_mode & 0o777 == 0o700
+    wide = tmp_path / "wide"
+    wide.mkdir(mode=0o755)
+    wide.chmod(0o755)
+    server_backup.private_dir(module, str(wide))
+    assert module.warnings and str(wide) in module.warnings[0]
