@@ -115,10 +115,15 @@ def main():
     content_changed = key != kept
     changed = content_changed or mode != MODE
     if changed and not module.check_mode:
-        if content_changed:
-            _env_file.write(path, key + "\n", MODE)
-        else:
-            os.chmod(path, MODE)
+        try:
+            if content_changed:
+                _env_file.write(path, key + "\n", MODE, what="admin API key file")
+            else:
+                os.chmod(path, MODE)
+        except (IOError, OSError) as exc:
+            exc = _env_file.write_error(exc, path, "admin API key file", mode is not None,
+                                        "write" if content_changed else "change the mode of")
+            module.fail_json(msg=exc.message("admin_key: "), path=path, errno=exc.errno)
     # The key itself never enters the diff: only whether it is there, changes, and the file's mode.
     before = "" if mode is None else "admin API key: %s, mode %s\n" % (
         _env_file.MASK if kept else "(empty)", oct(mode))

@@ -154,19 +154,22 @@ def main():
 
     content = value + "\n"
     try:
-        current = envfile.read_text(dest)
+        current = envfile.read_text(dest, what="secret file (dest)")
     except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot read dest %s: %s" % (dest, exc), **result)
+        module.fail_json(msg=envfile.write_error(exc, dest, "secret file (dest)", operation="read").message(),
+                         **result)
     mode_ok = envfile.file_mode(dest) == 0o600
     result["changed"] = current != content or not mode_ok
     if result["changed"] and not module.check_mode:
         try:
             if current != content:
-                envfile.write(dest, content, mode=0o600)
+                envfile.write(dest, content, mode=0o600, what="secret file (dest)")
             else:
                 os.chmod(dest, 0o600)
         except (IOError, OSError) as exc:
-            module.fail_json(msg="cannot write dest %s: %s" % (dest, exc), **result)
+            exc = envfile.write_error(exc, dest, "secret file (dest)", current is not None,
+                                      "write" if current != content else "change the mode of")
+            module.fail_json(msg=exc.message(), **result)
     module.exit_json(**result)
 
 

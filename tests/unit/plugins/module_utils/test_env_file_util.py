@@ -1,6 +1,7 @@
 """Docker env files: parsing as Docker reads them, in-place updates, atomic 0600 writes, masked diffs."""
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -171,3 +172,135 @@ def test_masked_diff_never_shows_secrets():
 
 def test_changed_names():
     assert ef.changed_names({"A": "1", "B": "2", "C": "3"}, {"A": "1", "B": "x", "D": "4"}) == ["B", "C", "D"]
+
+
+# --- write failures: the message names the file and its directory, says nothing was changed and what to fix ---
+def _fsync_enospc(monkeypatch):
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(ef.os, "fsync", full)
+
+
+def test_write_on_a_full_file_system_names_file_and_directory(tmp_path, monkeypatch):
+    path = tmp_path / "w.env"
+    path.write_bytes(b"A=1\n")
+    _fsync_enospc(monkeypatch)
+    with pytest.raises(ef.WriteError) as info:
+        ef.write(str(path), "A=2\n", what="env file")
+    message = str(info.value)
+    assert isinstance(info.value, OSError) and info.value.errno == errno.ENOSPC
+    assert "cannot write the env file %s" % path in message
+    assert "no space is left on the file system holding %s" % tmp_path in message
+    assert "[Errno 28]" in message
+    assert "Nothing was changed: %s keeps its previous content" % path in message
+    assert "temporary file in %s, which was removed" % tmp_path in message
+    assert "To fix: free space" in message and "df -h %s" % tmp_path in message
+    assert path.read_bytes() == b"A=1\n"
+    assert sorted(os.listdir(tmp_path)) == ["w.env"]  # the temporary file was removed
+
+
+def test_write_of_a_new_file_on_a_full_file_system_creates_nothing(tmp_path, monkeypatch):
+    _fsync_enospc(monkeypatch)
+    with pytest.raises(ef.WriteError, match=r"Nothing was changed: \S+new\.env was not created"):
+        ef.write(str(tmp_path / "new.env"), "A=2\n", what="env file")
+    assert os.listdir(tmp_path) == []
+
+
+def test_write_to_a_directory_says_so(tmp_path):
+    path = tmp_path / "w.env"
+    path.mkdir()
+    (path / "inside").write_text("x")
+    with pytest.raises(ef.WriteError) as info:
+        ef.write(str(path), "A=2\n", what="env file")
+    message = str(info.value)
+    assert info.value.errno == errno.EISDIR
+    assert "%s: that path is a directory, not a file" % path in message
+    assert "To fix: move the directory %s away" % path in message
+    assert sorted(os.listdir(tmp_path)) == ["w.env"] and os.listdir(path) == ["inside"]
+
+
+def test_read_and_update_of_a_directory_say_so(tmp_path):
+    path = tmp_path / "w.env"
+    path.mkdir()
+    with pytest.raises(ef.WriteError, match="cannot read the env file %s: that path is a directory" % path):
+        ef.read_text(str(path))
+    with pytest.raises(ef.WriteError, match="that path is a directory"):
+        ef.update(str(path), {"A": "1"})
+
+
+def _refuse_temp(monkeypatch, code):
+    def refuse(prefix="", suffix="", dir=None):  # pylint: disable=redefined-builtin
+        name = os.path.join(dir, prefix + "Xq7Zk1" + suffix)
+        raise OSError(code, os.strerror(code), name)
+
+    monkeypatch.setattr(ef.tempfile, "mkstemp", refuse)
+
+
+def test_immutable_directory_is_named_not_the_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "w.env"
+    path.write_text("A=1\n")
+    _refuse_temp(monkeypatch, errno.EPERM)
+    monkeypatch.setattr(ef, "_immutable", lambda p: p == str(tmp_path))
+    with pytest.raises(ef.WriteError) as info:
+        ef.write(str(path), "A=2\n", what="env file")
+    message = str(info.value)
+    assert "Xq7Zk1" not in message  # the random temporary name says nothing to the user
+    assert "the directory %s has the immutable attribute (chattr +i" % tmp_path in message
+    assert "To fix: clear it with chattr -i %s" % tmp_path in message
+    assert "Nothing was changed: %s keeps its previous content." % path in message
+    assert path.read_text() == "A=1\n"
+
+
+def test_read_only_file_system_is_named(tmp_path, monkeypatch):
+    _refuse_temp(monkeypatch, errno.EROFS)
+    with pytest.raises(ef.WriteError) as info:
+        ef.write(str(tmp_path / "w.env"), "A=2\n", what="env file")
+    message = str(info.value)
+    assert "the file system holding %s is mounted read-only" % tmp_path in message
+    assert "remount that file system read-write" in message
+
+
+def test_unexplained_permission_error_lists_the_likely_causes(tmp_path, monkeypatch):
+    _refuse_temp(monkeypatch, errno.EACCES)
+    monkeypatch.setattr(ef, "_immutable", lambda p: False)
+    with pytest.raises(ef.WriteError) as info:
+        ef.write(str(tmp_path / "w.env"), "A=2\n", what="env file")
+    message = str(info.value)
+    assert "writing in the directory %s is not allowed" % tmp_path in message
+    for cause in ("write permission", "immutable attribute (chattr +i)", "read-only"):
+        assert cause in message
+    assert "Xq7Zk1" not in message
+
+
+def test_write_error_when_the_temp_file_cannot_be_removed_does_not_claim_it_was(tmp_path, monkeypatch):
+    _fsync_enospc(monkeypatch)
+
+    def cannot(name):
+        raise OSError(errno.EIO, "I/O error")
+
+    monkeypatch.setattr(ef.os, "unlink", cannot)
+    with pytest.raises(ef.WriteError) as info:
+        ef.write(str(tmp_path / "w.env"), "A=2\n")
+    assert "which was removed" not in str(info.value)
+
+
+def test_update_failing_to_write_or_chmod_names_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "w.env"
+    path.write_text("A=1\n")
+    os.chmod(path, 0o644)
+
+    def refuse(name, mode):
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(ef.os, "chmod", refuse)
+    monkeypatch.setattr(ef, "_immutable", lambda p: p == str(path))
+    with pytest.raises(ef.WriteError) as info:
+        ef.update(str(path), {"A": "1"})
+    message = str(info.value)
+    assert "cannot change the mode of the env file %s: the file has the immutable attribute" % path in message
+    assert "keeps its content and its previous mode" in message
+    _fsync_enospc(monkeypatch)
+    with pytest.raises(ef.WriteError, match="no space is left"):
+        ef.update(str(path), {"A": "2"})
+    assert path.read_text() == "A=1\n"

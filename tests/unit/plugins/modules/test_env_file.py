@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
 
-from ansible_collections.wandb_local.server.plugins.modules import env_file
+from ansible_collections.wandb_local.server.plugins.module_utils import _env_file
+from ansible_collections.wandb_local.server.plugins.modules import admin_key, env_file
 
 SECRET = "s3cr3t-license-value"
 
@@ -84,3 +86,105 @@ def test_check_mode_predicts_a_file_in_a_directory_not_created_yet(tmp_path, run
     assert result.changed and not result.failed
     assert "HOST=https://w.example.com" in result["diff"]["after"]
     assert not (tmp_path / "later").exists()
+
+
+# --- file-system faults: the message names the file and its directory, says that nothing was changed (the file
+# keeps its old bytes, the container is restarted only after this task) and what to fix; never a secret.
+def _old_file(path):
+    path.write_bytes(b"HOST=https://old.example.com\nLICENSE=old-license\n")
+    os.chmod(path, 0o600)
+    return path.read_bytes()
+
+
+def _assert_unchanged_message(msg, path):
+    assert "Nothing was changed" in msg and "the server container was not touched" in msg, msg
+    assert "To fix:" in msg, msg
+    assert SECRET not in msg and "old-license" not in msg
+
+
+def test_full_file_system_names_file_and_directory(tmp_path, run_module, monkeypatch):
+    path = tmp_path / "wandb.env"
+    old = _old_file(path)
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_env_file.os, "fsync", full)
+    result = run_module(env_file, _args(path))
+    msg = result["msg"]
+    assert result.failed and "Traceback" not in json.dumps(result)
+    assert msg.startswith("env_file: cannot write the env file %s: no space is left" % path), msg
+    assert "file system holding %s" % tmp_path in msg and "[Errno 28] No space left on device" in msg
+    assert "%s keeps its previous content" % path in msg
+    assert "free space" in msg
+    _assert_unchanged_message(msg, path)
+    assert path.read_bytes() == old
+    assert sorted(os.listdir(tmp_path)) == ["wandb.env"]  # no temporary file left behind
+
+
+def test_path_that_is_a_directory_says_so(tmp_path, run_module):
+    path = tmp_path / "wandb.env"
+    path.mkdir()
+    for check_mode in (True, False):
+        result = run_module(env_file, _args(path), check_mode=check_mode)
+        msg = result["msg"]
+        assert result.failed and "Traceback" not in json.dumps(result), result
+        assert "env file %s: that path is a directory, not a file" % path in msg, msg
+        assert "move the directory %s away" % path in msg
+        _assert_unchanged_message(msg, path)
+    assert path.is_dir() and os.listdir(path) == []
+
+
+def test_immutable_config_dir_is_named_not_a_temp_file(tmp_path, run_module, monkeypatch):
+    path = tmp_path / "wandb.env"
+    old = _old_file(path)
+
+    def refuse(prefix="", suffix="", dir=None):  # pylint: disable=redefined-builtin
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM), os.path.join(dir, prefix + "rAnD0m" + suffix))
+
+    monkeypatch.setattr(_env_file.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(_env_file, "_immutable", lambda p: p == str(tmp_path))
+    result = run_module(env_file, _args(path))
+    msg = result["msg"]
+    assert result.failed
+    assert "rAnD0m" not in msg, msg
+    assert "the directory %s has the immutable attribute (chattr +i" % tmp_path in msg, msg
+    assert "chattr -i %s" % tmp_path in msg
+    _assert_unchanged_message(msg, path)
+    assert path.read_bytes() == old
+
+
+def test_mode_that_cannot_be_fixed_names_the_file(tmp_path, run_module, monkeypatch):
+    path = tmp_path / "wandb.env"
+    run_module(env_file, _args(path))
+    os.chmod(path, 0o640)
+
+    def refuse(name, mode):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(env_file.os, "chmod", refuse)
+    result = run_module(env_file, _args(path))
+    msg = result["msg"]
+    assert result.failed
+    assert "cannot change the mode of the env file %s" % path in msg and "read-only" in msg, msg
+    _assert_unchanged_message(msg, path)
+
+
+def test_admin_key_file_on_a_full_file_system_names_it_and_keeps_the_old_key(tmp_path, run_module, monkeypatch):
+    path = tmp_path / "admin-api-key"
+    old_key = "local-" + "a" * 40
+    path.write_text(old_key + "\n")
+    os.chmod(path, 0o600)
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_env_file.os, "fsync", full)
+    new_key = "local-" + "b" * 40
+    result = run_module(admin_key, {"path": str(path), "key": new_key})
+    msg = result["msg"]
+    assert result.failed
+    assert msg.startswith("admin_key: cannot write the admin API key file %s: no space is left" % path), msg
+    assert "Nothing was changed: %s keeps its previous content" % path in msg and "To fix: free space" in msg
+    assert new_key not in json.dumps(result) and old_key not in json.dumps(result)
+    assert path.read_text() == old_key + "\n" and os.listdir(tmp_path) == ["admin-api-key"]
