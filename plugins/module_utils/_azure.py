@@ -33,7 +33,11 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
+    azure_account_name_problems,
     azure_container_name_problems,
+    azure_event_subscription_name_problems,
+    azure_resource_group_problems,
+    azure_subscription_id_problems,
     normalize_origin,
 )
 
@@ -129,25 +133,25 @@ def require_libs(module, arm=False):
 # Name validation (Azure's documented naming rules; checked before any request is sent)
 # --------------------------------------------------------------------------------------------------
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# The rules live in _storage (NAME_RULES), shared with the roles' preflight (storage_name_problems filter).
 
 
 def validate_subscription_id(value, option="subscription_id"):
-    if not value or not _GUID.match(value):
+    if not value or azure_subscription_id_problems(value):
         return ("%s must be an Azure subscription id (a GUID like 00000000-0000-0000-0000-000000000000), got %r"
                 % (option, value))
     return None
 
 
 def validate_resource_group(value, option="resource_group"):
-    if not value or len(value) > 90 or not re.match(r"^[-\w._()]+$", value) or value.endswith("."):
+    if not value or azure_resource_group_problems(value):
         return ("%s %r is not a valid resource group name: 1-90 letters, digits, '_', '-', '.', '(' or ')', "
                 "not ending with '.'" % (option, value))
     return None
 
 
 def validate_account_name(value, option="account_name"):
-    if not value or not re.match(r"^[a-z0-9]{3,24}$", value):
+    if not value or azure_account_name_problems(value):
         return ("%s %r is not a valid storage account name: 3-24 characters, lowercase letters and digits only"
                 % (option, value))
     return None
@@ -170,7 +174,7 @@ def validate_queue_name(value, option="name"):
 
 
 def validate_event_subscription_name(value, option="name"):
-    if not value or not re.match(r"^[A-Za-z0-9-]{3,64}$", value):
+    if not value or azure_event_subscription_name_problems(value):
         return ("%s %r is not a valid Event Grid subscription name: 3-64 letters, digits or hyphens"
                 % (option, value))
     return None

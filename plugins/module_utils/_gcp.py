@@ -43,7 +43,10 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
     bucket_name_error,
+    gcp_project_problems,
     gcs_bucket_name_problems,
+    pubsub_id_problems,
+    service_account_email_problems,
 )
 
 DEFAULT_STORAGE_ENDPOINT = "https://storage.googleapis.com/storage/v1"
@@ -66,19 +69,14 @@ GCP_COMMON_ARGS = dict(
 )
 
 # --- name validation (done before any call) -----------------------------------------------------------------------
-# Project IDs: 6-30 chars, lowercase letters, digits, hyphens, start with a letter, not end with a hyphen.
-# Domain-scoped legacy IDs ("example.com:proj") are accepted too.
-_PROJECT_RE = re.compile(r"^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-# Pub/Sub topic/subscription IDs: start with a letter, 3-255 chars of letters, digits, - _ . ~ + %, not "goog*".
-_PUBSUB_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.~+%-]{2,254}$")
-_SA_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The rules live in _storage (NAME_RULES), shared with the roles' preflight (storage_name_problems filter).
 
 
 def validate_project(project):
     """Return an error message for a project ID Google would reject, or None."""
     if not project:
         return "project is required: set the Google Cloud project ID (e.g. my-project-123)"
-    if not _PROJECT_RE.match(project):
+    if gcp_project_problems(project):
         return ("project %r is not a valid Google Cloud project ID: 6-30 characters, lowercase letters, digits "
                 "and hyphens, starting with a letter and not ending with a hyphen" % project)
     return None
@@ -105,14 +103,14 @@ def validate_pubsub_id(kind, value):
     """Return an error message for a topic/subscription ID Pub/Sub would reject, or None."""
     if not value:
         return "%s is required: set the Pub/Sub %s ID" % (kind, kind)
-    if value.lower().startswith("goog") or not _PUBSUB_ID_RE.match(value):
+    if pubsub_id_problems(value):
         return ("%s %r is not a valid Pub/Sub ID: 3-255 characters, start with a letter, then letters, digits, "
                 "'-', '_', '.', '~', '+' or '%%'; it cannot start with 'goog'" % (kind, value))
     return None
 
 
 def validate_service_account_email(email):
-    if not email or not _SA_EMAIL_RE.match(email):
+    if not email or service_account_email_problems(email):
         return ("service account %r is not an e-mail address: use the form NAME@PROJECT.iam.gserviceaccount.com"
                 % (email,))
     return None

@@ -40,31 +40,71 @@ def cognito_issuer(issuer):
     return (match.group(1), match.group(2)) if match else None
 
 
-def issuer_problems(issuer, auth_method):
-    """Problems visible from the issuer string alone (no network needed)."""
-    problems = []
+# --- The offline rules: one function per rule, called by the oidc role's preflight (oidc_problems filter), by the
+# --- wandb_server role's preflight and the settings module (check_oidc), and by the oidc_check module.
+def _server_method(auth_method):
+    """The grant the server uses: an empty method is the server's default, implicit."""
+    return auth_method or "implicit"
+
+
+def issuer_url_problems(issuer):
+    """The issuer must be an absolute http(s) URL without query or fragment (the server appends the discovery path)."""
     try:
         parts = urlsplit(str(issuer or ""))
+        parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         return ["the issuer %r is not an absolute http(s) URL; use the issuer URL of your identity provider, "
                 "e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_uiIFNdacd" % (issuer,)]
     if parts.query or parts.fragment:
-        problems.append("the issuer %r must not contain a query or fragment" % (issuer,))
-    if auth_method not in AUTH_METHODS:
-        problems.append("auth method %r is not one of %s" % (auth_method, ", ".join(AUTH_METHODS)))
-    domain = _COGNITO_DOMAIN.match(parts.hostname or "")
-    if domain:
-        region = domain.group(2)
-        problems.append(
-            "%s is a Cognito domain, not an issuer: do not use the \"Cognito domain\" for the IDP url. Cognito "
+        return ["the issuer %r must not contain a query or fragment (the server reads "
+                "<issuer>%s)" % (issuer, DISCOVERY_PATH)]
+    return []
+
+
+def auth_method_problems(auth_method, empty_allowed=False):
+    """The auth method must be implicit or pkce (or empty, the server's default implicit, where `empty_allowed`)."""
+    if auth_method in AUTH_METHODS or (empty_allowed and not auth_method):
+        return []
+    allowed = " or ".join(AUTH_METHODS)
+    if empty_allowed:
+        allowed = "empty (the server's default, implicit), implicit or pkce"
+    return ["auth method %r is not allowed: it must be %s" % (auth_method, allowed)]
+
+
+def cognito_domain_problems(issuer):
+    """A "Cognito domain" (https://<prefix>.auth.<region>.amazoncognito.com) is not an issuer."""
+    try:
+        hostname = urlsplit(str(issuer or "")).hostname or ""
+    except ValueError:
+        return []
+    domain = _COGNITO_DOMAIN.match(hostname)
+    if not domain:
+        return []
+    return ["%s is a Cognito domain, not an issuer: do not use the \"Cognito domain\" for the IDP url. Cognito "
             "provides its discovery document at https://cognito-idp.$REGION.amazonaws.com/$USER_POOL_ID, so use "
             "https://cognito-idp.%s.amazonaws.com/<your user pool id> (User Pools > App Integration)"
-            % (issuer, region))
-    if cognito_issuer(issuer) and auth_method == "implicit":
-        problems.append("for AWS Cognito providers you must set the auth method to \"pkce\": %s is a Cognito user "
-                        "pool issuer and the method is implicit" % (issuer,))
+            % (issuer, domain.group(2))]
+
+
+def cognito_method_problems(issuer, auth_method):
+    """A Cognito user pool issuer needs pkce (Cognito has no implicit grant with form_post); an empty method is the
+    server's default, implicit."""
+    if cognito_issuer(issuer) and _server_method(auth_method) == "implicit":
+        return ["for AWS Cognito providers you must set the auth method to \"pkce\": %s is a Cognito user pool issuer "
+                "and the method is implicit" % (issuer,)]
+    return []
+
+
+def issuer_problems(issuer, auth_method, empty_method_allowed=False):
+    """Every problem visible from the issuer and the auth method alone (no network needed)."""
+    problems = issuer_url_problems(issuer)
+    if problems and "not an absolute" in problems[0]:
+        return problems
+    problems += auth_method_problems(auth_method, empty_method_allowed)
+    problems += cognito_domain_problems(issuer)
+    problems += cognito_method_problems(issuer, auth_method)
     return problems
 
 

@@ -27,6 +27,21 @@ _NO_ORIGIN = "at least one CORS origin is needed (the server's HOST, e.g. https:
 _S3_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _GCS_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 _AZURE_CONTAINER = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
+_AZURE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+_AZURE_RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,90}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_EVENT_SUBSCRIPTION = re.compile(r"^[A-Za-z0-9-]{3,64}$")
+_SQS_QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+_AWS_KMS_KEY = re.compile(r"^(alias/[A-Za-z0-9/_-]+|(mrk-)?[0-9a-f-]{32,36}"
+                          r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/\S+)$")
+# Project IDs: 6-30 chars, lowercase letters, digits, hyphens, start with a letter, not end with a hyphen.
+# Domain-scoped legacy IDs ("example.com:proj") are accepted too.
+_GCP_PROJECT = re.compile(r"^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+# Pub/Sub topic/subscription IDs: start with a letter, 3-255 chars of letters, digits, - _ . ~ + %, not "goog*".
+_PUBSUB_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.~+%-]{2,254}$")
+_GCP_KMS_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
+_SERVICE_ACCOUNT = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _looks_like_ip(name):
@@ -90,6 +105,209 @@ def azure_container_name_problems(name):
         return ["it must be 3 to 63 lowercase letters, digits and single hyphens, beginning and ending with a "
                 "letter or digit"]
     return []
+
+
+def azure_queue_name_problems(name):
+    """Return the Azure storage queue naming rules `name` breaks (Azure documents the container rules)."""
+    if not isinstance(name, str) or not name:
+        return ["the queue name is empty"]
+    return azure_container_name_problems(name)
+
+
+def azure_account_name_problems(name):
+    """Return the Azure storage account naming rules `name` breaks (empty list: valid)."""
+    if not isinstance(name, str) or not name:
+        return ["the storage account name is empty"]
+    if not _AZURE_ACCOUNT.match(name):
+        return ["it must be 3-24 lowercase letters and digits"]
+    return []
+
+
+def azure_subscription_id_problems(value):
+    """Return what is wrong with an Azure subscription id (a GUID)."""
+    if not isinstance(value, str) or not _GUID.match(value):
+        return ["it must be a GUID such as 00000000-0000-0000-0000-000000000000"]
+    return []
+
+
+def azure_resource_group_problems(name):
+    """Return the Azure resource group naming rules `name` breaks."""
+    if not isinstance(name, str) or not _AZURE_RESOURCE_GROUP.match(name) or name.endswith("."):
+        return ["it must be 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'"]
+    return []
+
+
+def azure_event_subscription_name_problems(name):
+    """Return the Event Grid subscription naming rules `name` breaks."""
+    if not isinstance(name, str) or not _EVENT_SUBSCRIPTION.match(name):
+        return ["it must be 3-64 letters, digits or hyphens"]
+    return []
+
+
+def sqs_queue_name_problems(name):
+    """Return the SQS standard queue naming rules `name` breaks (empty list: valid)."""
+    if not isinstance(name, str) or not name:
+        return ["the SQS queue name is empty"]
+    if not _SQS_QUEUE.match(name):
+        return ["it must be 1-80 letters, digits, '-' or '_' (a standard SQS queue name)"]
+    return []
+
+
+def aws_region_problems(region):
+    """Return what is wrong with an AWS region name such as eu-west-1."""
+    if not isinstance(region, str) or not _AWS_REGION.match(region):
+        return ["it must be an AWS region such as eu-west-1"]
+    return []
+
+
+def aws_kms_key_problems(key):
+    """Return what is wrong with a KMS key reference (empty: the AWS managed key, valid)."""
+    if key in (None, ""):
+        return []
+    if not isinstance(key, str) or not _AWS_KMS_KEY.match(key):
+        return ["it must be empty or a KMS key id, key ARN, alias/NAME or alias ARN"]
+    return []
+
+
+def gcp_project_problems(project):
+    """Return what is wrong with a Google Cloud project ID."""
+    if not isinstance(project, str) or not project:
+        return ["the Google Cloud project ID is empty"]
+    if not _GCP_PROJECT.match(project):
+        return ["it must be 6-30 lowercase letters, digits and hyphens, starting with a letter and not ending "
+                "with a hyphen (a Google Cloud project ID)"]
+    return []
+
+
+def pubsub_id_problems(value):
+    """Return the Pub/Sub topic/subscription ID rules `value` breaks."""
+    if not isinstance(value, str) or not value:
+        return ["the Pub/Sub ID is empty"]
+    problems = []
+    if not _PUBSUB_ID.match(value):
+        problems.append("it must be 3-255 characters: a letter, then letters, digits, '-', '_', '.', '~', '+', '%'")
+    if value.lower().startswith("goog"):
+        problems.append("it must not start with 'goog'")
+    return problems
+
+
+def gcp_kms_key_problems(key):
+    """Return what is wrong with a Cloud KMS key name (CMEK; empty: Google-managed encryption, valid)."""
+    if key in (None, ""):
+        return []
+    if not isinstance(key, str) or not _GCP_KMS_KEY.match(key):
+        return ["it must be empty or a Cloud KMS key projects/P/locations/L/keyRings/R/cryptoKeys/K"]
+    return []
+
+
+def service_account_email_problems(email):
+    """Return what is wrong with a Google service account e-mail."""
+    if not isinstance(email, str) or not _SERVICE_ACCOUNT.match(email):
+        return ["it must be a service-account e-mail such as NAME@PROJECT.iam.gserviceaccount.com"]
+    return []
+
+
+# Every naming rule by kind: the storage_name_problems filter (role preflights) and the modules use these.
+NAME_RULES = {
+    "s3": s3_bucket_name_problems,
+    "gcs": gcs_bucket_name_problems,
+    "azure_container": azure_container_name_problems,
+    "azure_queue": azure_queue_name_problems,
+    "azure_account": azure_account_name_problems,
+    "azure_subscription_id": azure_subscription_id_problems,
+    "azure_resource_group": azure_resource_group_problems,
+    "azure_event_subscription": azure_event_subscription_name_problems,
+    "sqs_queue": sqs_queue_name_problems,
+    "aws_region": aws_region_problems,
+    "aws_kms_key": aws_kms_key_problems,
+    "gcp_project": gcp_project_problems,
+    "pubsub_id": pubsub_id_problems,
+    "gcp_kms_key": gcp_kms_key_problems,
+    "gcp_service_account": service_account_email_problems,
+}
+
+
+def _named(label, problems):
+    """The problems of one part of a URL, each naming the part (`label`): "<label> is empty" or "<label>: <rule>"."""
+    return ["%s is empty" % label if problem.endswith(" is empty") else "%s: %s" % (label, problem)
+            for problem in problems]
+
+
+def _split_authority(rest):
+    """(authority, path) of the part of a URL after `scheme://`; the path without leading slash."""
+    authority, _sep, path = rest.partition("/")
+    return authority, path
+
+
+def bucket_url_problems(url):
+    """What is wrong with a server BUCKET (s3://, gs:// or az:// URL), as sentences that never repeat the value
+    (an S3-compatible BUCKET carries credentials: s3://KEY:SECRET@host:port/bucket).
+
+    s3://BUCKET[/prefix], s3:///BUCKET, or s3://[KEY:SECRET@]HOST[:PORT]/BUCKET[?options] (S3-compatible store; the
+    bucket is the first part of the path), gs://BUCKET[/prefix], az://ACCOUNT/CONTAINER.
+    """
+    if not isinstance(url, str) or "://" not in url:
+        return ["it must start with s3://, gs:// or az://"]
+    scheme, rest = url.split("://", 1)
+    scheme = scheme.lower()
+    if scheme == "s3":
+        if "@" in rest:
+            credentials, _at, rest = rest.rpartition("@")
+            if ":" not in credentials or credentials.startswith(":") or credentials.endswith(":"):
+                return ["the credentials of an S3-compatible bucket must be KEY:SECRET "
+                        "(s3://KEY:SECRET@host:port/bucket)"]
+            endpoint, path = _split_authority(rest)
+            if not endpoint:
+                return ["an S3-compatible bucket needs the store's host (s3://KEY:SECRET@host:port/bucket)"]
+        else:
+            endpoint, path = _split_authority(rest)
+            if endpoint and ":" not in endpoint:  # s3://BUCKET[/prefix]; HOST:PORT is an S3-compatible store
+                endpoint, path = "", rest
+            # s3:///BUCKET: no endpoint (the default one), the bucket is the path
+        name = path.split("?", 1)[0].split("/", 1)[0]
+        if endpoint:
+            return _named("the S3 bucket name (the path after the store's host:port, s3://KEY:SECRET@HOST:PORT/BUCKET)",
+                          s3_bucket_name_problems(name))
+        return _named("the S3 bucket name (s3://BUCKET)", s3_bucket_name_problems(name))
+    if scheme == "gs":
+        return _named("the Cloud Storage bucket name (gs://BUCKET)", gcs_bucket_name_problems(rest.split("/", 1)[0]))
+    if scheme == "az":
+        account, container = _split_authority(rest)
+        return (_named("the storage account name (az://ACCOUNT/CONTAINER)", azure_account_name_problems(account))
+                + _named("the blob container name (az://ACCOUNT/CONTAINER)",
+                         azure_container_name_problems(container.rstrip("/"))))
+    return ["it must start with s3://, gs:// or az://"]
+
+
+def queue_url_problems(url):
+    """What is wrong with a server BUCKET_QUEUE: sqs://NAME or sqs://HOST[:PORT]/ACCOUNT/NAME (a queue URL without
+    https), pubsub:/PROJECT/TOPIC/SUBSCRIPTION, az://ACCOUNT/QUEUE or internal://; sentences without the value."""
+    if not isinstance(url, str):
+        return ["it must be an sqs://, pubsub:/ or az:// queue"]
+    if url.startswith("internal://"):
+        return []
+    if url.startswith("sqs://"):
+        rest = url[len("sqs://"):]
+        if "/" in rest:
+            host, _sep, path = rest.partition("/")
+            if not host:
+                return ["an SQS queue URL needs the queue's host (sqs://sqs.REGION.amazonaws.com/ACCOUNT/NAME)"]
+            name = path.rstrip("/").rsplit("/", 1)[-1]
+        else:
+            name = rest
+        return _named("the SQS queue name (sqs://NAME)", sqs_queue_name_problems(name))
+    if url.startswith("pubsub:/"):
+        parts = url[len("pubsub:/"):].strip("/").split("/")
+        if len(parts) != 3 or not all(parts):
+            return ["a Pub/Sub queue must be pubsub:/PROJECT/TOPIC/SUBSCRIPTION (three non-empty parts)"]
+        return (_named("the Google Cloud project (pubsub:/PROJECT/TOPIC/SUBSCRIPTION)", gcp_project_problems(parts[0]))
+                + _named("the Pub/Sub topic (pubsub:/PROJECT/TOPIC/SUBSCRIPTION)", pubsub_id_problems(parts[1]))
+                + _named("the Pub/Sub subscription (pubsub:/PROJECT/TOPIC/SUBSCRIPTION)", pubsub_id_problems(parts[2])))
+    if url.startswith("az://"):
+        account, queue = _split_authority(url[len("az://"):])
+        return (_named("the storage account name (az://ACCOUNT/QUEUE)", azure_account_name_problems(account))
+                + _named("the storage queue name (az://ACCOUNT/QUEUE)", azure_queue_name_problems(queue.rstrip("/"))))
+    return ["it must be an sqs://, pubsub:/ or az:// queue"]
 
 
 def bucket_name_error(kind, name, problems, option="bucket"):

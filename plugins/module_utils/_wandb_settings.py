@@ -17,7 +17,9 @@ from urllib.parse import urlsplit as _urlsplit
 
 from ansible_collections.wandb_local.server.plugins.module_utils._oidc import (
     auth_method_problems as _oidc_auth_method_problems,
-    issuer_problems as _oidc_issuer_problems,
+    cognito_domain_problems as _oidc_cognito_domain_problems,
+    cognito_method_problems as _oidc_cognito_method_problems,
+    issuer_url_problems as _oidc_issuer_url_problems,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
     bucket_url_problems as _bucket_url_problems,
@@ -251,7 +253,7 @@ def check_license(value):
     parts = value.strip().split(".")
     if len(parts) != 3:
         return ("license: compact JWS format must have three parts (header.payload.signature, base64url, "
-                "separated by dots); got %d part(s). Paste the whole license from W&B." % len(parts))
+                "separated by dots); got %d part(s). Paste the whole license from W&B" % len(parts))
     for label, part in zip(("header", "payload", "signature"), parts):
         if not _JWS_PART.match(part):
             return "license: the %s part is empty or not base64url (A-Z a-z 0-9 - _)" % label
@@ -290,13 +292,17 @@ def check_oidc(issuer, client_id, method, secret):
         errors.append("oidc: oidc_issuer and oidc_client_id go together; set both or remove both")
     if (method or secret) and not (issuer and client_id):
         errors.append("oidc: oidc_auth_method/oidc_secret need oidc_issuer and oidc_client_id")
-    if method and method not in OIDC_AUTH_METHODS:
-        errors.append("oidc: oidc_auth_method must be one of %s, got %r" % (", ".join(OIDC_AUTH_METHODS), method))
+    # The offline rules of the oidc role and the oidc_check module (_oidc): the issuer's URL shape, the method, a
+    # Cognito domain is no issuer, a Cognito issuer needs pkce (an empty method is the server's default, implicit).
+    errors.extend("oidc: oidc_auth_method: %s" % problem
+                  for problem in _oidc_auth_method_problems(method, empty_allowed=True))
     if issuer:
-        url = _urlsplit(issuer)
-        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
-            errors.append("oidc: oidc_issuer %r must be an absolute https:// URL without query; the server "
-                          "fetches <issuer>/.well-known/openid-configuration" % issuer)
+        url_problems = _oidc_issuer_url_problems(issuer)
+        errors.extend("oidc: oidc_issuer: %s" % problem for problem in url_problems)
+        if not url_problems:
+            errors.extend("oidc: oidc_issuer: %s" % problem for problem in _oidc_cognito_domain_problems(issuer))
+            errors.extend("oidc: oidc_auth_method: %s" % problem
+                          for problem in _oidc_cognito_method_problems(issuer, method))
     return errors
 
 

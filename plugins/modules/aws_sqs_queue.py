@@ -64,8 +64,6 @@ created:
   type: bool
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
@@ -75,9 +73,7 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     fail_aws,
     is_boto_error,
 )
-from ansible_collections.wandb_local.server.plugins.module_utils._storage import make_diff
-
-QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+from ansible_collections.wandb_local.server.plugins.module_utils._storage import make_diff, sqs_queue_name_problems
 
 
 def main():
@@ -88,7 +84,7 @@ def main():
         supports_check_mode=True,
     )
     name = module.params["name"]
-    if not QUEUE_NAME.match(name):
+    if sqs_queue_name_problems(name):
         module.fail_json(msg="Invalid SQS queue name '%s': use 1 to 80 letters, digits, hyphens and underscores "
                              "(a standard queue, no .fifo). Fix option name (alias queue)." % name)
     aws = AWSHelper(module)

@@ -135,7 +135,11 @@ options:
     type: int
     default: 60
   ready_timeout:
-    description: Seconds to wait for C(/ready) after the container was recreated; the module fails after that.
+    description:
+      - Seconds the wait for C(/ready) after the container was recreated may take in all; the module fails after
+        that, saying how long it waited (measured) and what the last probe saw.
+      - One deadline, probed every 2 seconds; each probe gets at most O(timeout) and never more than the time left, so
+        a server that accepts connections and never answers does not stretch the wait.
     type: int
     default: 600
 notes:

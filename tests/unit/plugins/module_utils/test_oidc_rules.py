@@ -1,10 +1,17 @@
 """Unit tests of the OIDC pre-flight rules (no network)."""
 from __future__ import annotations
 
+import pytest
+
+from ansible_collections.wandb_local.server.plugins.filter.oidc_problems import oidc_problems
 from ansible_collections.wandb_local.server.plugins.module_utils._oidc import (
+    auth_method_problems,
+    cognito_domain_problems,
+    cognito_method_problems,
     discovery_url,
     document_problems,
     issuer_problems,
+    issuer_url_problems,
     registration_urls,
 )
 
@@ -102,3 +109,51 @@ def test_registration_urls_for_every_host():
     assert callbacks == ["https://a.example.com/oidc/callback", "http://b.example.com:8080/oidc/callback"]
     assert logouts == ["https://a.example.com", "https://a.example.com/logout",
                        "http://b.example.com:8080", "http://b.example.com:8080/logout"]
+
+
+# --- one function per offline rule; the oidc role's preflight (oidc_problems filter), the wandb_server role and the
+# --- settings module (check_oidc) and the oidc_check module all call them.
+def test_issuer_url_rule():
+    assert issuer_url_problems(ISSUER) == [] and issuer_url_problems(COGNITO) == []
+    assert "not an absolute http(s) URL" in issuer_url_problems("sso.example.com")[0]
+    assert "not an absolute http(s) URL" in issuer_url_problems("https://idp.example.com:99999")[0]
+    assert "query or fragment" in issuer_url_problems(ISSUER + "?x=1")[0]
+
+
+def test_auth_method_rule_and_its_message():
+    assert auth_method_problems("implicit") == [] and auth_method_problems("pkce") == []
+    assert auth_method_problems("") and auth_method_problems("", empty_allowed=True) == []
+    message = auth_method_problems("magic", empty_allowed=True)[0]
+    assert "empty (the server's default, implicit), implicit or pkce" in message
+    assert ", ," not in message and ": ," not in message
+    assert "implicit or pkce" in auth_method_problems("magic")[0]
+
+
+def test_cognito_domain_rule():
+    assert cognito_domain_problems(ISSUER) == [] and cognito_domain_problems(COGNITO) == []
+    problem = cognito_domain_problems("https://wandb.auth.eu-west-1.amazoncognito.com")[0]
+    assert "Cognito domain, not an issuer" in problem and "cognito-idp.eu-west-1.amazonaws.com" in problem
+
+
+@pytest.mark.parametrize("method", ["implicit", "", None])
+def test_cognito_method_rule_empty_is_the_servers_implicit(method):
+    assert 'must set the auth method to "pkce"' in cognito_method_problems(COGNITO, method)[0]
+    assert cognito_method_problems(COGNITO, "pkce") == []
+    assert cognito_method_problems(ISSUER, method) == []
+
+
+def test_issuer_problems_combines_the_rules():
+    domain = "https://wandb.auth.eu-west-1.amazoncognito.com"
+    assert issuer_problems(domain, "magic") == auth_method_problems("magic") + cognito_domain_problems(domain)
+    assert issuer_problems(COGNITO, "implicit") == cognito_method_problems(COGNITO, "implicit")
+
+
+def test_the_filter_is_the_module_rule():
+    for issuer, method in [(COGNITO, "implicit"), ("https://a.auth.us-east-1.amazoncognito.com", "pkce"),
+                           ("sso.example.com", "pkce"), (ISSUER, "pkce")]:
+        assert oidc_problems(issuer, method) == issuer_problems(issuer, method)
+
+
+def test_the_module_checks_offline_with_the_same_function():
+    import ansible_collections.wandb_local.server.plugins.modules.oidc_check as module
+    assert module.issuer_problems is issuer_problems
