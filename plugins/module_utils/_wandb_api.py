@@ -18,7 +18,10 @@ method that writes instance settings; settings go through the server's environme
 module). If such a contract becomes known, its methods belong in ``WandbApi`` and nowhere else.
 
 Transient failures (connection refused/reset, timeouts, HTTP 5xx, 429) are retried with exponential backoff
-bounded by ``retries`` and a total ``deadline`` in seconds; 401 and 403 raise ``WandbAuthError`` at once.
+bounded by ``retries`` and one deadline (``until``, by default ``deadline`` seconds from the call); each attempt
+gets ``min(timeout, time left)`` seconds, so a server that accepts connections and never answers cannot hold a
+call past its deadline. 401 and 403 raise ``WandbAuthError`` at once. ``wait_ready`` waits for ``/ready`` with
+one deadline (``_wait.wait_until``); its error says how long it waited and what the last probe saw.
 TLS certificates are verified unless ``validate_certs=False``; ``ca_path`` names a CA bundle for private CAs.
 """
 from __future__ import annotations
@@ -30,6 +33,8 @@ import time
 from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.urls import open_url
+
+from ansible_collections.wandb_local.server.plugins.module_utils._wait import WaitTimeout, seconds, wait_until
 
 VIEWER_QUERY = """query Viewer {
   viewer { id entity username email admin flags teams { edges { node { name } } } }
@@ -86,10 +91,12 @@ def read_api_key(module):
 
 
 def api_from_params(params, api_key):
-    """WandbApi for the options of server_api_argument_spec(); raises WandbApiError for a bad base_url."""
+    """WandbApi for the options of server_api_argument_spec(); raises WandbApiError for a bad base_url.
+
+    The requests of one call (a query with its retries) end within timeout x (retries + 1) seconds."""
     return WandbApi(params["base_url"], api_key=api_key, validate_certs=params["validate_certs"],
                     ca_path=params["ca_path"], timeout=params["timeout"], retries=params["retries"],
-                    deadline=max(params["timeout"] * (params["retries"] + 1), 30))
+                    deadline=params["timeout"] * (params["retries"] + 1))
 
 
 class WandbApiError(Exception):
@@ -106,8 +113,32 @@ class WandbAuthError(WandbApiError):
     """HTTP 401/403, or a key the server does not accept (viewer is null). Never retried."""
 
 
+class WandbWaitTimeout(WandbApiError):
+    """``wait_ready`` ran out of time: ``elapsed`` seconds (measured), ``attempts`` probes, ``last`` observation."""
+
+    def __init__(self, msg, elapsed, attempts, last, status=None):
+        super(WandbWaitTimeout, self).__init__(msg, status=status)
+        self.elapsed = elapsed
+        self.attempts = attempts
+        self.last = last
+
+
 def _retryable_status(status):
     return status is not None and (status >= 500 or status == 429)
+
+
+def describe_failure(exc, timeout=None):
+    """A short text of why a request failed: ``HTTP 503``, ``connection refused``, ``timed out after 10s``."""
+    if isinstance(exc, HTTPError):
+        return "HTTP %d" % exc.code
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, (socket.timeout, TimeoutError)) or "timed out" in str(reason):
+        return "timed out after %ss" % seconds(timeout) if timeout is not None else "timed out"
+    if isinstance(reason, ConnectionRefusedError) or "Connection refused" in str(reason):
+        return "connection refused"
+    if isinstance(reason, ConnectionResetError) or "Connection reset" in str(reason):
+        return "connection reset"
+    return str(reason) or reason.__class__.__name__
 
 
 class WandbApi(object):
@@ -129,6 +160,7 @@ class WandbApi(object):
         self._sleep = sleep
         self._clock = clock
         self.attempts = 0
+        self.last_wait = None
 
     # -- transport -------------------------------------------------------------------------------------
     def _headers(self, auth):
@@ -140,7 +172,7 @@ class WandbApi(object):
             headers["Authorization"] = "Basic %s" % token
         return headers
 
-    def _once(self, method, path, body, auth):
+    def _once(self, method, path, body, auth, timeout=None):
         headers = self._headers(auth)
         data = None
         if body is not None:
@@ -148,21 +180,34 @@ class WandbApi(object):
             headers["Content-Type"] = "application/json"
         self.attempts += 1
         resp = open_url(self.base_url + path, data=data, headers=headers, method=method,
-                        validate_certs=self.validate_certs, ca_path=self.ca_path, timeout=self.timeout,
+                        validate_certs=self.validate_certs, ca_path=self.ca_path,
+                        timeout=self.timeout if timeout is None else timeout,
                         follow_redirects="none", force_basic_auth=False, use_proxy=True)
         return resp.getcode(), resp.read()
 
-    def request(self, method, path, body=None, auth=True, retry=True):
-        """(status, raw body) of a request; retries transient failures within the bounds; raises on failure."""
+    def until(self, seconds_from_now=None):
+        """The deadline (a value of the client's clock) ``seconds_from_now`` (default: ``deadline``) from now."""
+        return self._clock() + (self.deadline if seconds_from_now is None else seconds_from_now)
+
+    def request(self, method, path, body=None, auth=True, retry=True, until=None, timeout=None):
+        """(status, raw body) of a request; retries transient failures within the bounds; raises on failure.
+
+        Every attempt ends by ``until`` (default: ``deadline`` seconds from now): it gets ``min(timeout, time
+        left)`` seconds (``timeout`` defaults to the client's), and no retry starts after ``until``. The first
+        attempt is always made (with the full ``timeout`` when no time is left)."""
         start = self._clock()
+        until = start + self.deadline if until is None else until
+        timeout = self.timeout if timeout is None else float(timeout)
         delay = self.backoff
         attempt = 0
         while True:
             attempt += 1
             error = None
             status = None
+            left = until - self._clock()
+            budget = timeout if attempt == 1 and left <= 0 else max(min(timeout, left), 0.1)
             try:
-                return self._once(method, path, body, auth)
+                return self._once(method, path, body, auth, timeout=budget)
             except HTTPError as exc:
                 status = exc.code
                 try:
@@ -186,35 +231,62 @@ class WandbApi(object):
                     raise WandbApiError(
                         "TLS certificate of %s could not be verified (%s); give ca_path or, only for tests, "
                         "validate_certs: false" % (self.base_url, reason))
-                error = str(reason)
-            if not retry or attempt > self.retries or self._clock() - start + delay > self.deadline:
+                error = describe_failure(exc, budget)
+            if not retry or attempt > self.retries or self._clock() + delay >= until:
                 raise WandbApiError("%s %s%s failed after %d attempt(s) in %.1fs: %s" % (
                     method, self.base_url, path, attempt, self._clock() - start, error), status=status)
             self._sleep(delay)
             delay = min(delay * 2, self.max_backoff)
 
     # -- endpoints -------------------------------------------------------------------------------------
+    def probe(self, path="/ready", timeout=None):
+        """One ``GET path`` without a key and without retries, given ``timeout`` seconds (default: the client's):
+        ``(ready, observation, status)``, ready when it answered 2xx; observation as ``describe_failure``."""
+        timeout = self.timeout if timeout is None else timeout
+        try:
+            status, _body = self._once("GET", path, None, False, timeout=timeout)
+        except HTTPError as exc:
+            return False, describe_failure(exc, timeout), exc.code
+        except (URLError, socket.timeout, socket.error, ConnectionError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if "CERTIFICATE_VERIFY_FAILED" in str(reason) or "certificate verify failed" in str(reason):
+                raise WandbApiError(
+                    "TLS certificate of %s could not be verified (%s); give ca_path or, only for tests, "
+                    "validate_certs: false" % (self.base_url, reason))
+            return False, describe_failure(exc, timeout), None
+        return 200 <= status < 300, "HTTP %d" % status, status
+
     def ready(self):
         """True when ``GET /ready`` answers 2xx now (one attempt, no retries)."""
         try:
-            status, _body = self.request("GET", "/ready", auth=False, retry=False)
+            return self.probe("/ready")[0]
         except WandbApiError:
             return False
-        return 200 <= status < 300
 
-    def wait_ready(self, timeout, interval=2.0):
-        """Poll ``/ready`` until it answers 2xx or ``timeout`` seconds pass; returns the seconds waited."""
-        start = self._clock()
-        while True:
-            if self.ready():
-                return self._clock() - start
-            if self._clock() - start + interval > timeout:
-                raise WandbApiError("%s/ready did not answer 200 within %ss" % (self.base_url, timeout))
-            self._sleep(interval)
+    def wait_ready(self, timeout, interval=2.0, path="/ready"):
+        """Poll ``GET path`` until it answers 2xx or ``timeout`` seconds pass; returns the seconds waited.
 
-    def graphql(self, query, variables=None):
+        One deadline: each probe gets ``min(timeout of the client, time left)``, so the wait ends by ``timeout``
+        seconds (or after one probe when ``timeout`` is 0). ``self.last_wait`` is the ``_wait.Waited`` of a wait
+        that succeeded. Raises ``WandbWaitTimeout``, whose message says how long it waited (measured), how often it
+        asked and what it last saw (``HTTP 503``, ``connection refused``, ``timed out after 10s``)."""
+        def probe(budget):
+            ready, observation, status = self.probe(path, budget)
+            return ready, observation, status
+
+        try:
+            waited = wait_until(probe, timeout, interval, self.timeout,
+                                what="%s%s did not answer 200" % (self.base_url, path),
+                                clock=self._clock, sleep=self._sleep)
+        except WaitTimeout as exc:
+            raise WandbWaitTimeout(str(exc), exc.elapsed, exc.attempts, exc.last, status=exc.value)
+        self.last_wait = waited
+        return waited.elapsed
+
+    def graphql(self, query, variables=None, until=None):
         """``data`` of a GraphQL query; raises on transport errors and on a response with only ``errors``."""
-        status, raw = self.request("POST", "/graphql", body={"query": query, "variables": variables or {}})
+        status, raw = self.request("POST", "/graphql", body={"query": query, "variables": variables or {}},
+                                   until=until)
         try:
             doc = json.loads(raw.decode("utf-8"))
         except ValueError:
@@ -229,27 +301,31 @@ class WandbApi(object):
                                 graphql_errors=True)
         return doc.get("data") or {}
 
-    def viewer(self):
-        """The ``viewer`` of the API key; raises ``WandbAuthError`` when the server does not accept the key."""
+    def viewer(self, until=None):
+        """The ``viewer`` of the API key; raises ``WandbAuthError`` when the server does not accept the key.
+
+        Both queries (the full one and, for an older schema, the smaller one) end by ``until`` (default:
+        ``deadline`` seconds from now)."""
+        until = self.until() if until is None else until
         try:
-            data = self.graphql(VIEWER_QUERY)
+            data = self.graphql(VIEWER_QUERY, until=until)
         except WandbAuthError:
             raise
         except WandbApiError as exc:
             # A schema without some of the fields answers with GraphQL errors (HTTP 200 or 4xx): ask for less.
             if not (exc.graphql_errors or (exc.status is not None and 400 <= exc.status < 500)):
                 raise
-            data = self.graphql(VIEWER_QUERY_MIN)
+            data = self.graphql(VIEWER_QUERY_MIN, until=until)
         viewer = data.get("viewer")
         if not viewer:
             raise WandbAuthError("%s does not accept the API key: the GraphQL viewer is null "
                                  "(a wrong key, or a key of a deleted user)" % self.base_url)
         return viewer
 
-    def server_info(self):
-        """``serverInfo`` (may be absent on some servers: then ``{}``)."""
+    def server_info(self, until=None):
+        """``serverInfo`` (may be absent on some servers, or not answered by ``until``: then ``{}``)."""
         try:
-            return self.graphql(SERVER_INFO_QUERY).get("serverInfo") or {}
+            return self.graphql(SERVER_INFO_QUERY, until=until).get("serverInfo") or {}
         except WandbAuthError:
             raise
         except WandbApiError as exc:

@@ -16,15 +16,23 @@ description:
     when C(viewer) is not null."
   - Optionally waits for C(GET /ready) first and reads C(serverInfo).
   - One of O(api_key) and O(api_key_file) is required.
-  - HTTP 401 and 403 fail at once with a clear message; connection refused and 5xx are retried with bounded
-    exponential backoff.
+  - HTTP 401 and 403 fail at once with a clear message; connection refused, timeouts and 5xx are retried with
+    bounded exponential backoff.
+  - "One deadline bounds the whole run: with O(wait_ready), the module ends within O(wait_ready) + O(timeout)
+    seconds, also against a server that accepts connections and never answers; without it, within
+    O(timeout) x (O(retries) + 1). A failure says how long it waited (measured) and what it last saw
+    (C(HTTP 503), C(connection refused), C(timed out after 10s))."
 options:
   require_admin:
     description: Fail when the server reports the viewer is not an admin (only when the server reports C(admin)).
     type: bool
     default: true
   wait_ready:
-    description: Seconds to wait for C(/ready) before the query; V(0) does not wait.
+    description:
+      - Seconds the whole check may take, starting with waiting for C(/ready) (one probe every 2 seconds, each given
+        at most O(timeout) and never more than the time left); the queries after it share the rest of that time,
+        and get at least one O(timeout). So the module ends within O(wait_ready) + O(timeout) seconds.
+      - V(0) does not wait for C(/ready); the queries then end within O(timeout) x (O(retries) + 1) seconds.
     type: int
     default: 0
 seealso:
@@ -56,7 +64,13 @@ attempts:
   description: HTTP requests made (retries included).
   returned: always
   type: int
+elapsed:
+  description: Seconds the module spent waiting for the server and asking it (measured).
+  returned: always
+  type: float
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -80,23 +94,37 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    start = time.monotonic()
     try:
         client = api_from_params(p, read_api_key(module))
     except WandbApiError as exc:
-        module.fail_json(msg=str(exc), attempts=0)
+        module.fail_json(msg=str(exc), attempts=0, elapsed=0.0)
+
+    def elapsed():
+        return round(time.monotonic() - start, 1)
+
     try:
+        # One deadline for the whole check (see DOCUMENTATION): the /ready wait ends by start + wait_ready, the
+        # queries after it by the same time, or one request timeout after the server became ready.
         if p["wait_ready"] > 0:
             client.wait_ready(p["wait_ready"])
-        viewer = client.viewer()
-        server_info = client.server_info()
+            until = max(start + p["wait_ready"], time.monotonic() + p["timeout"])
+        else:
+            until = start + client.deadline
+        viewer = client.viewer(until=until)
+        # serverInfo is informational: only asked when time is left.
+        server_info = client.server_info(until=until) if until - time.monotonic() > 0.1 else {}
     except WandbAuthError as exc:
-        module.fail_json(msg="the admin API key was refused: %s" % exc, status=exc.status, attempts=client.attempts)
+        module.fail_json(msg="the admin API key was refused: %s" % exc, status=exc.status, attempts=client.attempts,
+                         elapsed=elapsed())
     except WandbApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, attempts=client.attempts)
+        module.fail_json(msg="%s (the check gave up after %.1fs)" % (exc, time.monotonic() - start),
+                         status=exc.status, attempts=client.attempts, elapsed=elapsed())
     if p["require_admin"] and viewer.get("admin") is False:
         module.fail_json(msg="the key belongs to %s, who is not an admin; use the GLOBAL_ADMIN_API_KEY of the server"
-                         % viewer.get("username"), attempts=client.attempts)
-    module.exit_json(changed=False, viewer=viewer, server_info=server_info, attempts=client.attempts)
+                         % viewer.get("username"), attempts=client.attempts, elapsed=elapsed())
+    module.exit_json(changed=False, viewer=viewer, server_info=server_info, attempts=client.attempts,
+                     elapsed=elapsed())
 
 
 if __name__ == "__main__":

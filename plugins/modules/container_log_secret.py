@@ -16,7 +16,9 @@ description:
     is returned.
   - Made for the temporary password a W&B server prints when started with C(LOCAL_RESTORE=true) (see
     C(playbooks/restore_access.yml)).
-  - Waits up to O(wait_timeout) seconds for the value to appear.
+  - Waits up to O(wait_timeout) seconds in all for the value to appear (one deadline: each read of the log is
+    given at most 10 seconds and never more than the time left). When it does not, the failure says how long it
+    waited (measured), how often it read the log and what the last read saw (never the log itself).
 attributes:
   check_mode:
     support: full
@@ -49,7 +51,7 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait for a match; V(0) reads the log once.
+    description: Seconds the wait for a match may take in all; V(0) reads the log once (within 10 seconds).
     type: int
     default: 120
   docker_host:
@@ -88,6 +90,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
+from ansible_collections.wandb_local.server.plugins.module_utils._wait import WaitTimeout, wait_until
+
+# Seconds one read of the container log may take (capped by the time left of the wait).
+LOG_READ_TIMEOUT = 10
 
 
 def started_at(attrs):
@@ -136,19 +142,23 @@ def main():
         module.fail_json(msg="container %s does not exist" % p["container_name"], **result)
     since = started_at(attrs) if p["since_start"] else None
 
-    deadline = time.monotonic() + max(p["wait_timeout"], 0)
-    value = None
-    while True:
+    def probe(budget):
+        api.timeout = budget  # the Docker SDK's timeout of every request of this client
         try:
-            value = extract(regex, wc.logs(api, attrs["Id"], since=since), p["occurrence"])
+            text = wc.logs(api, attrs["Id"], since=since)
         except wc.APIError as exc:
             module.fail_json(msg="cannot read the log of %s: %s" % (p["container_name"], exc), **result)
-        if value or time.monotonic() + 2 > deadline:
-            break
-        time.sleep(2)
-    if not value:
-        module.fail_json(msg="no line of the log of container %s matched the pattern within %ss" % (
-            p["container_name"], p["wait_timeout"]), **result)
+        except Exception as exc:  # pylint: disable=broad-except  # requests' timeouts and connection errors
+            return False, "the Docker API did not answer (%s)" % exc.__class__.__name__, None
+        found = extract(regex, text, p["occurrence"])
+        # Says nothing of the log's content: it may hold the secret in a form the pattern does not match.
+        return bool(found), "%d log line(s), none matched" % len(text.splitlines()), found
+
+    try:
+        value = wait_until(probe, max(p["wait_timeout"], 0), 2, LOG_READ_TIMEOUT,
+                           what="no line of the log of container %s matched the pattern" % p["container_name"]).value
+    except WaitTimeout as exc:
+        module.fail_json(msg=str(exc), elapsed=round(exc.elapsed, 1), **result)
     module.no_log_values.add(value)
     result["found"] = True
 
