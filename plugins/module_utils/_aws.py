@@ -7,8 +7,9 @@
   profile, optional explicit keys with no_log).
 - `AWSHelper(module)`: boto3 clients from the usual credential chain, with botocore's standard retry
   mode plus `call()`, a bounded retry for throttling and S3's "conflicting operation" errors.
-- `fail_aws(module, exc, msg)`: fail_json with the AWS error code and a sentence saying what to fix (naming
-  the module's options, never a role's variables).
+- `fail_aws(module, exc, msg)`: fail_json with the AWS error code and a sentence saying what to fix, naming the
+  inventory variable a user sets (the storage role's, the team_storage role's) and the module option behind it
+  (`setting()`), so the hint reads right for a role run and for a module used directly.
 - `check_bucket_name(module, option)`: the S3 bucket naming rules, checked before any call.
 """
 from __future__ import annotations
@@ -48,8 +49,32 @@ RETRY_CODES = frozenset([
     "ServiceUnavailable", "InternalError",
 ])
 
-# What to fix, per AWS error code. The hints name the modules' own options (every aws_* module that takes a
-# bucket or a queue accepts the option name or alias `bucket` / `queue`), never a role's variables.
+# Where a user sets each module option: the storage role's inventory variable, the team_storage role's (None: that
+# role has none, the module's default applies), for a run of the roles; hints name both, then the module option.
+SETTINGS = {
+    "endpoint_url": ("storage_aws_endpoint_url", "team_storage_aws_endpoint_url"),
+    "timeout": ("storage_aws_timeout", None),
+    "max_attempts": ("storage_aws_max_attempts", None),
+    "region": ("storage_aws_region", "team_storage_aws_region or the entry's region"),
+    "profile": ("storage_aws_profile", "team_storage_aws_profile"),
+    "bucket": ("storage_bucket", "the entry's bucket in team_storage_buckets"),
+    "queue": ("storage_queue", None),
+    "kms_key_id": ("storage_encryption_key", "the entry's encryption_key in team_storage_buckets"),
+    "actions": ("storage_aws_queue_policy_actions", None),
+}
+
+
+def setting(option, module_option=None):
+    """The inventory variable(s) behind a module option, then the option: e.g. 'storage_aws_endpoint_url (team
+    buckets: team_storage_aws_endpoint_url; module option endpoint_url)'. ``module_option`` when the module names
+    it differently (aws_s3_bucket's ``name`` is the bucket)."""
+    storage, team = SETTINGS[option]
+    where = "team buckets: %s; " % team if team else ""
+    return "%s (%smodule option %s)" % (storage, where, module_option or option)
+
+
+# What to fix, per AWS error code. The hints name the inventory variables and the modules' own options (every
+# aws_* module that takes a bucket or a queue accepts the option name or alias `bucket` / `queue`).
 HINTS = {
     "AccessDenied": "the credentials Ansible uses (profile, environment, instance role) are not allowed to do this; "
                     "grant the missing permission to that identity or use other credentials",
@@ -57,30 +82,33 @@ HINTS = {
                              "permission to that identity or use other credentials",
     "AllAccessDisabled": "all access to this bucket is disabled; ask AWS support or choose another bucket",
     "BucketAlreadyExists": "the bucket name is taken by another AWS account (S3 bucket names are global); "
-                           "choose another bucket name (option bucket)",
-    "NoSuchBucket": "the bucket does not exist; check option bucket (and that the bucket was created first, "
-                    "e.g. with wandb_local.server.aws_s3_bucket)",
-    "PermanentRedirect": "the bucket is in another region; set option region to the bucket's region",
-    "AuthorizationHeaderMalformed": "the bucket is in another region; set option region to the bucket's region",
+                           "choose another bucket name, " + setting("bucket"),
+    "NoSuchBucket": "the bucket does not exist; check " + setting("bucket") + " (and that the bucket was created "
+                    "first, e.g. with wandb_local.server.aws_s3_bucket)",
+    "PermanentRedirect": "the bucket is in another region; set " + setting("region") + " to the bucket's region",
+    "AuthorizationHeaderMalformed": "the bucket is in another region; set " + setting("region") + " to the "
+                                    "bucket's region",
     "IllegalLocationConstraintException": "the bucket exists in another region or the region is invalid; set "
-                                          "option region to the bucket's region",
-    "AWS.SimpleQueueService.NonExistentQueue": "the queue does not exist in this region; check options queue and "
-                                               "region (a queue lives in one region only)",
-    "QueueDoesNotExist": "the queue does not exist in this region; check options queue and region",
+                                          + setting("region") + " to the bucket's region",
+    "AWS.SimpleQueueService.NonExistentQueue": "the queue does not exist in this region; check " + setting("queue")
+                                               + " and " + setting("region") + " (a queue lives in one region only)",
+    "QueueDoesNotExist": "the queue does not exist in this region; check " + setting("queue") + " and "
+                         + setting("region"),
     "AWS.SimpleQueueService.QueueDeletedRecently": "a queue with this name was deleted less than 60 seconds ago; "
                                                    "wait a minute and run again",
     "QueueAlreadyExists": "a queue with this name exists with different attributes; adopt it or choose another "
-                          "queue name (option queue)",
+                          "queue name, " + setting("queue"),
     "InvalidClientTokenId": "the access key is not valid; check the credentials (profile or environment)",
     "InvalidAccessKeyId": "the access key does not exist; check the credentials (profile or environment)",
     "SignatureDoesNotMatch": "the secret key does not match the access key; check the credentials",
     "UnrecognizedClientException": "the security token is invalid; check the credentials",
     "ExpiredToken": "the session credentials expired; refresh them (aws sso login / new session token)",
     "ExpiredTokenException": "the session credentials expired; refresh them",
-    "NotFoundException": "the KMS key does not exist in this region; check options kms_key_id and region",
-    "KMS.NotFoundException": "the KMS key does not exist in this region; check option kms_key_id",
+    "NotFoundException": "the KMS key does not exist in this region; check " + setting("kms_key_id") + " and "
+                         + setting("region"),
+    "KMS.NotFoundException": "the KMS key does not exist in this region; check " + setting("kms_key_id"),
     "NoSuchEntity": "the IAM role does not exist; check the IAM role name",
-    "MalformedPolicyDocument": "the policy document was refused; check the action list (option actions)",
+    "MalformedPolicyDocument": "the policy document was refused; check the action list, " + setting("actions"),
 }
 
 
@@ -121,18 +149,18 @@ def http_status(exc):
 def hint_for(exc):
     """A sentence saying what to fix for a known error, or ''."""
     if HAS_BOTO3 and isinstance(exc, NoCredentialsError):
-        return ("no AWS credentials found; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile "
-                "(option profile) or give the controller an instance role")
+        return ("no AWS credentials found; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile in %s or give "
+                "the controller an instance role" % setting("profile"))
     if HAS_BOTO3 and isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
-        return ("the endpoint did not answer within the timeout (option timeout, every attempt of option "
-                "max_attempts); check that the endpoint (option endpoint_url, or AWS in option region) is up and "
-                "reachable, then run again")
+        return ("the endpoint did not answer within the timeout (%s, every attempt of %s); check that the endpoint "
+                "(%s, or AWS in %s) is up and reachable, or raise the timeout, then run again"
+                % (setting("timeout"), setting("max_attempts"), setting("endpoint_url"), setting("region")))
     if HAS_BOTO3 and isinstance(exc, ConnectionClosedError):
-        return ("the endpoint closed the connection without an answer; check that the endpoint (option "
-                "endpoint_url) is up, then run again")
+        return ("the endpoint closed the connection without an answer; check that the endpoint (%s) is up, then "
+                "run again" % setting("endpoint_url"))
     if HAS_BOTO3 and isinstance(exc, EndpointConnectionError):
-        return ("the endpoint cannot be reached (connection refused or no route); check options endpoint_url and "
-                "region and that the endpoint is up, then run again")
+        return ("the endpoint cannot be reached (connection refused or no route); check %s and %s and that the "
+                "endpoint is up, then run again" % (setting("endpoint_url"), setting("region")))
     code = error_code(exc)
     if code in HINTS:
         return HINTS[code]
@@ -145,9 +173,9 @@ def hint_for(exc):
                 "an overlapping prefix/suffix elsewhere; narrow it or remove it")
     if code in ("403", "Forbidden"):
         return ("access denied; the bucket may be owned by another AWS account (choose another bucket name, "
-                "option bucket) or the credentials lack s3:ListBucket on it")
+                "%s) or the credentials lack s3:ListBucket on it" % setting("bucket"))
     if code in ("301", "400") and http_status(exc) in (301, 400):
-        return "the bucket is probably in another region; set option region to the bucket's region"
+        return "the bucket is probably in another region; set %s to the bucket's region" % setting("region")
     return ""
 
 
@@ -190,7 +218,8 @@ class AWSHelper(object):
         self.max_attempts = max(1, int(max_attempts or module.params.get("max_attempts") or DEFAULT_MAX_ATTEMPTS))
         self.timeout = float(module.params.get("timeout") or DEFAULT_TIMEOUT)
         if self.timeout <= 0:
-            module.fail_json(msg="Option timeout must be a positive number of seconds, got %s." % self.timeout)
+            module.fail_json(msg="%s must be a positive number of seconds, got %s." % (
+                setting("timeout"), self.timeout))
         self.base_delay = base_delay
         if not HAS_BOTO3:
             module.fail_json(msg=missing_required_lib("boto3"), exception=BOTO3_IMPORT_ERROR)
@@ -205,7 +234,7 @@ class AWSHelper(object):
                 region_name=params.get("region") or None,
             )
         except BotoCoreError as exc:
-            fail_aws(module, exc, "Cannot start an AWS session (check option profile)")
+            fail_aws(module, exc, "Cannot start an AWS session (check %s)" % setting("profile"))
         self.region = self.session.region_name or "us-east-1"
         self._clients = {}
 

@@ -100,6 +100,7 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     bucket_arn,
     fail_aws,
     is_boto_error,
+    setting,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
     make_diff,
@@ -187,8 +188,8 @@ def main():
     params = module.params
     bad = [a for a in params["actions"] if not a.startswith("sqs:")]
     if params["state"] == "present" and (not params["actions"] or bad):
-        module.fail_json(msg="option actions must be a non-empty list of sqs:* actions; not allowed here: %s"
-                             % ", ".join(bad))
+        module.fail_json(msg="%s must be a non-empty list of sqs:* actions; not allowed here: %s"
+                             % (setting("actions"), ", ".join(bad)))
     aws = AWSHelper(module)
     queue = params["queue"]
     try:
@@ -196,8 +197,8 @@ def main():
         if url is None:
             if not module.check_mode:
                 module.fail_json(msg="The SQS queue '%s' does not exist in %s. To fix: create it first "
-                                     "(wandb_local.server.aws_sqs_queue) or check options queue and "
-                                     "region." % (queue, aws.region))
+                                     "(wandb_local.server.aws_sqs_queue) or check %s and %s."
+                                     % (queue, aws.region, setting("queue"), setting("region")))
             account = aws.call("sts", "get_caller_identity")["Account"]
             queue_arn = "arn:%s:sqs:%s:%s:%s" % (arn_partition(aws.region), aws.region, account, queue)
             current = None

@@ -103,6 +103,7 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     error_code,
     fail_aws,
     is_boto_error,
+    setting,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
     make_diff,
@@ -129,7 +130,8 @@ def bucket_region(aws, name):
             aws.module.fail_json(
                 msg="The bucket '%s' exists but these credentials cannot use it (HTTP 403): it is owned by another "
                     "AWS account, or the credentials lack s3:ListBucket on it. To fix: choose another "
-                    "bucket name (option name; S3 names are global) or use credentials of the owning account." % name,
+                    "bucket name, %s (S3 names are global), or use credentials of the owning account."
+                    % (name, setting("bucket", "name")),
                 error_code=code)
         if code in ("301", "PermanentRedirect"):
             headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
@@ -171,7 +173,7 @@ def resolve_kms_key(aws, key_id):
     try:
         return aws.call("kms", "describe_key", KeyId=key_id)["KeyMetadata"]["Arn"]
     except ClientError as exc:
-        fail_aws(aws.module, exc, "Cannot find the KMS key '%s' (option kms_key_id)" % key_id)
+        fail_aws(aws.module, exc, "Cannot find the KMS key '%s' (%s)" % (key_id, setting("kms_key_id")))
 
 
 def main():
@@ -193,8 +195,8 @@ def main():
         region = bucket_region(aws, name)
         if region is not None and region != aws.region:
             module.fail_json(
-                msg="The bucket '%s' exists in region %s, not in %s. To fix: set option region to %s, "
-                    "or choose another bucket name." % (name, region, aws.region, region))
+                msg="The bucket '%s' exists in region %s, not in %s. To fix: set %s to %s, "
+                    "or choose another bucket name." % (name, region, aws.region, setting("region"), region))
         kms_key_arn = resolve_kms_key(aws, kms_key_id) if kms_key_id else None
 
         if region is None:

@@ -72,6 +72,7 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     aws_argument_spec,
     fail_aws,
     is_boto_error,
+    setting,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import make_diff, sqs_queue_name_problems
 
@@ -86,7 +87,7 @@ def main():
     name = module.params["name"]
     if sqs_queue_name_problems(name):
         module.fail_json(msg="Invalid SQS queue name '%s': use 1 to 80 letters, digits, hyphens and underscores "
-                             "(a standard queue, no .fifo). Fix option name (alias queue)." % name)
+                             "(a standard queue, no .fifo). Fix %s." % (name, setting("queue", "name, alias queue")))
     aws = AWSHelper(module)
     arn = None
     try:

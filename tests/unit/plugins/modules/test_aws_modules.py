@@ -10,7 +10,7 @@ import copy
 import json
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ReadTimeoutError
 
 from ansible_collections.wandb_local.server.plugins.module_utils import _aws
 from ansible_collections.wandb_local.server.plugins.modules import (
@@ -254,7 +254,9 @@ def test_queue_in_another_region_says_what_to_fix(fake_aws, run_module):
         "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
     result = run_module(aws_queue_policy, dict(CONN, queue="wandb-q", bucket="wandb-files"))
     assert result.failed
-    assert "does not exist in us-east-1" in result["msg"] and "options queue and region" in result["msg"]
+    msg = result["msg"]
+    assert "does not exist in us-east-1" in msg
+    assert "check storage_queue (module option queue) and storage_aws_region (" in msg and "option region" in msg
 
 
 # --- bucket --------------------------------------------------------------------------------------------------
@@ -395,3 +397,40 @@ def test_secret_key_is_not_returned(fake_aws, run_module):
                                             session_token="TokenDoNotLeak456"))
     text = json.dumps(result)
     assert secret not in text and "TokenDoNotLeak456" not in text
+
+
+# --- hints name what a user sets: the inventory variable (storage, team_storage) and the module option -----------
+
+@pytest.mark.parametrize("exc, wanted", [
+    (ReadTimeoutError(endpoint_url="http://127.0.0.1:1"),
+     ["storage_aws_timeout (module option timeout)", "storage_aws_max_attempts (module option max_attempts)",
+      "storage_aws_endpoint_url (team buckets: team_storage_aws_endpoint_url; module option endpoint_url)"]),
+    (EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+     ["storage_aws_endpoint_url (team buckets: team_storage_aws_endpoint_url; module option endpoint_url)",
+      "storage_aws_region (team buckets: team_storage_aws_region or the entry's region; module option region)"]),
+    (NoCredentialsError(), ["storage_aws_profile (team buckets: team_storage_aws_profile; module option profile)"]),
+    (client_error("PermanentRedirect", "moved", 301), ["set storage_aws_region ("]),
+    (client_error("NoSuchBucket", "no bucket", 404), ["storage_bucket (team buckets: the entry's bucket"]),
+])
+def test_hints_name_the_inventory_variable_and_the_module_option(exc, wanted):
+    hint = _aws.hint_for(exc)
+    for text in wanted:
+        assert text in hint, hint
+    assert "option endpoint_url," not in hint and "(option " not in hint  # never the bare module option
+
+
+def test_unreachable_endpoint_fails_naming_the_inventory_variables(fake_aws, run_module):
+    fake_aws.answers[("s3", "get_bucket_cors")] = EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+    result = run_module(aws_s3_cors, dict(CONN, bucket="wandb-files", origins=["https://w.example.com"],
+                                          endpoint_url="http://127.0.0.1:9"))
+    assert result.failed
+    assert "cannot be reached" in result["msg"] and "check storage_aws_endpoint_url (" in result["msg"], result
+    assert "module option endpoint_url" in result["hint"]
+
+
+def test_bucket_in_another_region_names_the_region_variable(fake_aws, run_module):
+    fake_aws.answers[("s3", "head_bucket")] = {
+        "ResponseMetadata": {"HTTPHeaders": {"x-amz-bucket-region": "eu-central-1"}}}
+    result = run_module(aws_s3_bucket, dict(name="wandb-files", region="us-east-1"))
+    assert "To fix: set storage_aws_region (team buckets: team_storage_aws_region or the entry's region; module " \
+           "option region) to eu-central-1" in result["msg"], result["msg"]
