@@ -269,9 +269,10 @@ def make_credential(params):
         return StaticTokenCredential(params["access_token"])
     missing = [name for name in ("tenant_id", "client_id", "client_secret") if not params.get(name)]
     if missing:
-        raise AzureAuthError("no Azure credentials: set access_token, or tenant_id + client_id + client_secret "
-                             "(missing: %s; environment AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET "
-                             "also work)" % ", ".join(missing))
+        raise AzureAuthError("no Azure credentials: set storage_azure_access_token, or storage_azure_tenant_id + "
+                             "storage_azure_client_id + storage_azure_client_secret (module options access_token, "
+                             "or tenant_id + client_id + client_secret; missing: %s; environment "
+                             "AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET also work)" % ", ".join(missing))
     return ClientSecretCredential(params["authority_host"], params["tenant_id"], params["client_id"],
                                   params["client_secret"], timeout=params.get("timeout") or 60)
 
@@ -400,7 +401,8 @@ def exit_named(module, client, key, changed, before, after):
 
 def data_error(what, client, exc, service):
     """Message for a failed Blob/Queue request, naming the options to check."""
-    return ("%s at %s: %s. Check account_name, account_key and %s_endpoint." % (what, client.endpoint, exc, service))
+    return ("%s at %s: %s. Check storage_azure_account and storage_azure_%s_endpoint (module options account_name, "
+            "account_key and %s_endpoint)." % (what, client.endpoint, exc, service, service))
 
 
 def shared_key_signature(account_name, account_key, method, url, headers):

@@ -135,13 +135,16 @@ class GcpError(Exception):
 
 def _hint(status):
     if status == 401:
-        return ("authentication failed: check credentials_file or the application default credentials "
-                "(gcloud auth application-default login / GOOGLE_APPLICATION_CREDENTIALS)")
+        return ("authentication failed: check storage_gcp_credentials_file (team buckets: "
+                "team_storage_gcp_credentials_file; module option credentials_file) or the application default "
+                "credentials (gcloud auth application-default login / GOOGLE_APPLICATION_CREDENTIALS)")
     if status == 403:
         return ("permission denied: the caller's account needs the IAM permission named above on this project "
                 "(e.g. roles/storage.admin, roles/pubsub.admin, roles/iam.serviceAccountAdmin)")
     if status == 404:
-        return "not found: check the project, names and the endpoint"
+        return ("not found: check the project, names and the endpoint (storage_gcp_project and "
+                "storage_gcp_*_endpoint; team buckets: team_storage_gcp_project and team_storage_gcp_*_endpoint; "
+                "module options project and storage_endpoint/pubsub_endpoint/iam_endpoint)")
     if status == 409:
         return ("conflict: the name is taken (bucket names are global) or the resource changed concurrently; "
                 "choose another name or re-run")

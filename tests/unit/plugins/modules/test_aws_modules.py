@@ -434,3 +434,18 @@ def test_bucket_in_another_region_names_the_region_variable(fake_aws, run_module
     result = run_module(aws_s3_bucket, dict(name="wandb-files", region="us-east-1"))
     assert "To fix: set storage_aws_region (team buckets: team_storage_aws_region or the entry's region; module " \
            "option region) to eu-central-1" in result["msg"], result["msg"]
+
+
+def test_gcp_and_azure_hints_name_the_inventory_variables_too():
+    from ansible_collections.wandb_local.server.plugins.module_utils import _azure, _gcp
+    assert "storage_gcp_credentials_file (team buckets: team_storage_gcp_credentials_file; module option " \
+           "credentials_file)" in _gcp._hint(401)  # pylint: disable=protected-access
+    assert "storage_gcp_project" in _gcp._hint(404)  # pylint: disable=protected-access
+    with pytest.raises(_azure.AzureAuthError, match="set storage_azure_access_token, or storage_azure_tenant_id"):
+        _azure.make_credential({})
+
+    class Client:
+        endpoint = "http://127.0.0.1:10000/acct"
+
+    message = _azure.data_error("Cannot read the container", Client(), "HTTP 403", "blob")
+    assert "Check storage_azure_account and storage_azure_blob_endpoint (module options account_name" in message
