@@ -187,3 +187,19 @@ def test_installed_collection_runs_with_ansible_core_and_declared_dependencies(c
     code, output = _run(["ansible-playbook", "wandb_local.server.validate", "-i", str(inventory),
                          "-e", "wandb_server_port=70000"], env, home, check=False)
     assert code != 0 and "wandb_server_port must be a port number" in output, output
+
+
+def test_readme_lists_every_filter_and_module():
+    """README's "What is in it" names every filter plugin and every module (a glob such as `aws_*` counts)."""
+    row = {line.split("|")[1].strip(): line for line in (REPO / "README.md").read_text().splitlines()
+           if line.startswith("| filters |") or line.startswith("| modules |")}
+    filters = set()
+    for path in (REPO / "plugins/filter").glob("*.py"):
+        filters.update(re.findall(r"""["']([a-z0-9_]+)["']\s*:\s*[a-z0-9_]+[,}\s]""",
+                                  path.read_text().split("def filters", 1)[1]))
+    assert filters and not [name for name in sorted(filters) if "`%s`" % name not in row["filters"]], row["filters"]
+    listed = re.findall(r"`([a-z0-9_*]+)`", row["modules"])
+    modules = sorted(path.stem for path in (REPO / "plugins/modules").glob("*.py") if path.stem != "__init__")
+    unlisted = [name for name in modules if not any(re.fullmatch(pattern.replace("*", ".*"), name)
+                                                     for pattern in listed)]
+    assert not unlisted, "README's modules row misses %s" % unlisted
