@@ -12,6 +12,7 @@ from support.playbooks import REPO, run_playbook, write_play
 from support.procs import LOCALHOST
 
 SITE = REPO / "playbooks" / "site.yml"
+PLAYBOOKS = {"site": SITE, "validate": REPO / "playbooks" / "validate.yml"}
 HOST = "bad-input"
 # One line per task result, so each failure is one JSON document after "=> ".
 _FATAL = re.compile(r"^fatal: \[%s\]: FAILED! => (\{.*\})$" % re.escape(HOST), re.MULTILINE)
@@ -64,12 +65,12 @@ def role_playbook(path: Path, role: str) -> Path:
                       hosts="wandb_servers")
 
 
-def run_case(workdir: Path, host_vars: dict, role: str | None = None):
-    """ansible-playbook site.yml (or a play of `role`) on an inventory of host_vars; returns the result and the
-    failures of the host (the JSON results of its `fatal:` lines)."""
+def run_case(workdir: Path, host_vars: dict, role: str | None = None, playbook: str = "site"):
+    """ansible-playbook site.yml (validate.yml with playbook='validate', or a play of `role`) on an inventory of
+    host_vars; returns the result and the failures of the host (the JSON results of its `fatal:` lines)."""
     workdir.mkdir(parents=True, exist_ok=True)
     inventory = write_inventory(workdir / "inventory.json", host_vars)
-    playbook = SITE if role is None else role_playbook(workdir / "play.json", role)
+    playbook = PLAYBOOKS[playbook] if role is None else role_playbook(workdir / "play.json", role)
     result = run_playbook(playbook, None, "-i", inventory, local=False, verbose=False, diff=False, timeout=180,
                           env={"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
     failures = [json.loads(match) for match in _FATAL.findall(result.output)]

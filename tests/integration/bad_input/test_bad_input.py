@@ -1,6 +1,7 @@
 """Wrong inventories fail before anything changes, with a message naming the variable and what is allowed.
 
-Each case is one inventory run through playbooks/site.yml (or a role's entry point, marked `role`). Every case
+Each case is one inventory run through playbooks/site.yml (or playbooks/validate.yml, marked `playbook`, or a role's
+entry point, marked `role`). Every case
 must fail once, change nothing (PLAY RECAP changed=0; no container, volume or network carrying the case's name; no
 config dir) and contact nothing: wherever the inventory points an emulator endpoint, a Redis or an identity provider,
 a tripwire port counts connections and must count none. The failure message must contain both the variable's name
@@ -27,8 +28,8 @@ PARALLEL_RUNS = 3
 class Case:
     """One wrong inventory: its variables, the variable the message must name and what it must say is allowed.
     `base` picks a valid starting point ('server', 'aws', 'gcp', 'azure', 'redis', 'oidc', 'slack') the case breaks;
-    `drop` removes variables of the base; `role` runs that role's entry point instead of site.yml; `secrets` must not
-    appear in the output."""
+    `drop` removes variables of the base; `role` runs that role's entry point instead of site.yml, `playbook`
+    'validate' runs playbooks/validate.yml; `secrets` must not appear in the output."""
 
     name: str
     variables: dict
@@ -38,6 +39,7 @@ class Case:
     role: str | None = None
     secrets: tuple = ()
     drop: tuple = ()
+    playbook: str = "site"
 
 
 def base_vars(kind: str, tripwire: Tripwire) -> dict:
@@ -60,7 +62,8 @@ def base_vars(kind: str, tripwire: Tripwire) -> dict:
     if kind == "redis":
         return {"redis_host": "127.0.0.1", "redis_port": tripwire.port, "redis_check_timeout": 2}
     if kind == "oidc":
-        return {"oidc_issuer": tripwire.url, "oidc_client_id": "wandb-client", "oidc_timeout": 2}
+        return {"oidc_issuer": tripwire.url, "oidc_client_id": "wandb-client", "oidc_timeout": 2,
+                "oidc_discovery_url": tripwire.url + "/.well-known/openid-configuration"}
     if kind == "slack":
         return {"slack_client_id": "1234.5678", "slack_client_secret": "slack-secret-not-to-be-printed"}
     return {}
@@ -160,6 +163,72 @@ CASES = [
          secrets=("Pw-Secret-42",)),
 ]
 
+# --- The same wrong value by both roads (the integration role's variable and the wandb_server_* variable it would
+# --- otherwise be given by), each run through site.yml and through validate.yml: refused before anything changes,
+# --- whichever road it takes (issue 11, "validation that differs by the road a value takes").
+COGNITO_ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+COGNITO_DOMAIN = "https://wandb-acme.auth.eu-west-1.amazoncognito.com"
+S3 = {"wandb_server_aws_region": "eu-west-1"}
+GS_QUEUE = {"wandb_server_bucket_queue": "pubsub:/acme-ml-123/wandb-files/wandb-files-server"}
+AZ_QUEUE = {"wandb_server_bucket_queue": "az://wandbfiles/wandb-file-events"}
+ROADS = [
+    # (name, variables, variable, allowed, base, drop, secrets)
+    # BUCKET given directly: the names inside the URL, by the storage role's naming rules.
+    ("url_s3_bucket_empty", dict(S3, wandb_server_bucket="s3://"), "wandb_server_bucket",
+     "S3 bucket name (s3://BUCKET) is empty", "server", (), ()),
+    ("url_s3_bucket_name", dict(S3, wandb_server_bucket="s3://WB_Files"), "wandb_server_bucket",
+     "only lowercase letters, digits, dots and hyphens", "server", (), ()),
+    ("url_s3_compatible_bucket_name", dict(S3, wandb_server_bucket="s3://AKIAKEY42:Very-Secret-42@127.0.0.1:9/WB_Files"),
+     "wandb_server_bucket", "the path after the store's host:port", "server", (), ("Very-Secret-42", "AKIAKEY42")),
+    ("url_gs_bucket_goog", dict(GS_QUEUE, wandb_server_bucket="gs://goog-files"), "wandb_server_bucket",
+     "must not start with 'goog'", "server", (), ()),
+    ("url_az_bucket_empty", dict(AZ_QUEUE, wandb_server_bucket="az://"), "wandb_server_bucket",
+     "storage account name (az://ACCOUNT/CONTAINER) is empty", "server", (), ()),
+    ("url_sqs_queue_empty", dict(S3, wandb_server_bucket="s3://acme-files", wandb_server_bucket_queue="sqs://"),
+     "wandb_server_bucket_queue", "SQS queue name (sqs://NAME) is empty", "server", (), ()),
+    ("url_sqs_queue_name", dict(S3, wandb_server_bucket="s3://acme-files",
+                                wandb_server_bucket_queue="sqs://acc events!"),
+     "wandb_server_bucket_queue", "1-80 letters, digits", "server", (), ()),
+    ("url_pubsub_queue_empty", dict(wandb_server_bucket="gs://acme-files", wandb_server_bucket_queue="pubsub:/"),
+     "wandb_server_bucket_queue", "pubsub:/PROJECT/TOPIC/SUBSCRIPTION (three non-empty parts)", "server", (), ()),
+    ("url_az_queue_name", dict(wandb_server_bucket="az://wandbfiles/wandb-files",
+                               wandb_server_bucket_queue="az://wandbfiles/Events_Q"),
+     "wandb_server_bucket_queue", "storage queue name (az://ACCOUNT/QUEUE)", "server", (), ()),
+    # The same names through the storage role.
+    ("role_s3_bucket_empty", {"storage_bucket": ""}, "storage_bucket", "the name of the bucket", "aws", (), ()),
+    ("role_s3_bucket_name", {"storage_bucket": "WB_Files"}, "storage_bucket", "3-63 lowercase letters", "aws", (), ()),
+    ("role_gs_bucket_goog", {"storage_bucket": "goog-files"}, "storage_bucket", "must not start with 'goog'", "gcp",
+     (), ()),
+    ("role_az_account_empty", {"storage_azure_account": ""}, "storage_azure_account",
+     "3-24 lowercase letters and digits", "azure", (), ("arm-token-value-not-to-be-printed",)),
+    ("role_sqs_queue_empty", {"storage_queue": ""}, "storage_queue", "the name of the queue", "aws", (), ()),
+    ("role_sqs_queue_name", {"storage_queue": "acc events!"}, "storage_queue", "1-80 letters, digits", "aws", (), ()),
+    ("role_pubsub_project_empty", {"storage_gcp_project": ""}, "storage_gcp_project", "6-30 lowercase letters",
+     "gcp", (), ()),
+    ("role_az_queue_name", {"storage_queue": "Events_Q"}, "storage_queue", "single hyphens", "azure", (),
+     ("arm-token-value-not-to-be-printed",)),
+    # OIDC rules that need no network: checked in the preflight, by both roads.
+    ("server_oidc_cognito_implicit", {"wandb_server_oidc_issuer": COGNITO_ISSUER, "wandb_server_oidc_client_id": "c",
+                                      "wandb_server_oidc_auth_method": "implicit"},
+     "wandb_server_oidc_auth_method", 'set the auth method to "pkce"', "server", (), ()),
+    ("server_oidc_cognito_default_method", {"wandb_server_oidc_issuer": COGNITO_ISSUER,
+                                            "wandb_server_oidc_client_id": "c"},
+     "wandb_server_oidc_auth_method", 'set the auth method to "pkce"', "server", (), ()),
+    ("server_oidc_cognito_domain", {"wandb_server_oidc_issuer": COGNITO_DOMAIN, "wandb_server_oidc_client_id": "c",
+                                    "wandb_server_oidc_auth_method": "pkce"},
+     "wandb_server_oidc_issuer", "is a Cognito domain, not an issuer", "server", (), ()),
+    ("server_oidc_method_unknown", {"wandb_server_oidc_issuer": "https://idp.example.com",
+                                    "wandb_server_oidc_client_id": "c", "wandb_server_oidc_auth_method": "magic"},
+     "wandb_server_oidc_auth_method", "empty (the server's default, implicit), implicit or pkce", "server", (), ()),
+    ("role_oidc_cognito_implicit", {"oidc_issuer": COGNITO_ISSUER, "oidc_auth_method": "implicit"},
+     "oidc_auth_method", 'set the auth method to "pkce"', "oidc", (), ()),
+    ("role_oidc_cognito_domain", {"oidc_issuer": COGNITO_DOMAIN, "oidc_auth_method": "pkce"},
+     "oidc_issuer", "is a Cognito domain, not an issuer", "oidc", (), ()),
+]
+CASES += [Case("%s_%s" % (name, playbook), variables, variable, allowed, base=base, drop=drop, secrets=secrets,
+               playbook=playbook)
+          for name, variables, variable, allowed, base, drop, secrets in ROADS for playbook in ("site", "validate")]
+
 
 def case_vars(case: Case, workdir, tripwire: Tripwire) -> dict:
     """The case's inventory variables: its own names, the valid base, then the case's wrong values."""
@@ -193,7 +262,7 @@ def outcomes(tmp_path_factory):
 
     def run(entry):
         case, _name, workdir, _tripwire, variables = entry
-        return case.name, run_case(workdir / "run", variables, case.role)
+        return case.name, run_case(workdir / "run", variables, case.role, case.playbook)
 
     try:
         with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
