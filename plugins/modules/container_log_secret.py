@@ -16,7 +16,7 @@ description:
     is returned.
   - Made for the temporary password a W&B server prints when started with C(LOCAL_RESTORE=true) (see
     C(playbooks/restore_access.yml)).
-  - Waits up to O(wait_timeout) seconds in all for the value to appear (one deadline: each read of the log is
+  - Waits up to O(wait_timeout) seconds in all for the value to appear (one deadline; each read of the log is
     given at most 10 seconds and never more than the time left). When it does not, the failure says how long it
     waited (measured), how often it read the log and what the last read saw (never the log itself).
 attributes:
