@@ -40,7 +40,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.wandb_local.server.plugins.module_utils._oidc import issuer_problems
+from ansible_collections.wandb_local.server.plugins.module_utils._oidc import host_problems, issuer_problems
 
 
 def oidc_problems(issuer, auth_method):
@@ -48,8 +48,13 @@ def oidc_problems(issuer, auth_method):
     return issuer_problems(issuer, auth_method)
 
 
+def oidc_host_problems(hosts):
+    """Problems of the W&B server origins `hosts` (the oidc_check module's `hosts` rule; empty list: none)."""
+    return host_problems(hosts)
+
+
 class FilterModule:
     """OIDC filters."""
 
     def filters(self):
-        return {"oidc_problems": oidc_problems}
+        return {"oidc_problems": oidc_problems, "oidc_host_problems": oidc_host_problems}

@@ -157,3 +157,10 @@ def test_the_filter_is_the_module_rule():
 def test_the_module_checks_offline_with_the_same_function():
     import ansible_collections.wandb_local.server.plugins.modules.oidc_check as module
     assert module.issuer_problems is issuer_problems
+
+
+def test_the_host_filter_is_the_module_rule():
+    from ansible_collections.wandb_local.server.plugins.filter.oidc_problems import oidc_host_problems
+    from ansible_collections.wandb_local.server.plugins.module_utils._oidc import host_problems
+    hosts = ["https://wandb.example.com", "not a url", "https://w.example.com?x=1"]
+    assert oidc_host_problems(hosts) == host_problems(hosts) and len(host_problems(hosts)) == 2
