@@ -147,6 +147,8 @@ CASES = [
          role="oidc"),
     Case("oidc_role_issuer_not_a_url", {"oidc_issuer": "sso.example.com"}, "oidc_issuer", "http(s)://",
          base="oidc"),
+    Case("oidc_role_hosts_not_urls", {"oidc_hosts": ["wandb.example.com"]}, "oidc_hosts",
+         "https://wandb.example.com", base="oidc"),
     Case("oidc_role_and_wandb_server_oidc", {"wandb_server_oidc_issuer": "https://other.example.com",
                                              "wandb_server_oidc_client_id": "other"},
          "wandb_server_oidc_issuer", "not both", base="oidc"),
