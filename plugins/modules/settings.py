@@ -83,9 +83,10 @@ options:
     description: Client id of the W&B application at the identity provider.
     type: str
   oidc_auth_method:
-    description: OIDC grant, C(implicit) (form_post, the default of the server) or C(pkce). Empty string removes it.
+    description:
+      - OIDC grant, V(implicit) (form_post, the default of the server) or V(pkce). Empty string removes it.
+      - Checked with the other OIDC rules before anything changes (a Cognito issuer needs V(pkce)).
     type: str
-    choices: [implicit, pkce, '']
   oidc_secret:
     description: OIDC client secret (confidential clients only).
     type: str
@@ -252,7 +253,7 @@ SETTING_OPTIONS = dict(
     azure_storage_key=dict(type="str", no_log=True),
     oidc_issuer=dict(type="str"),
     oidc_client_id=dict(type="str"),
-    oidc_auth_method=dict(type="str", choices=["implicit", "pkce", ""]),
+    oidc_auth_method=dict(type="str"),  # implicit, pkce or "": checked by preflight (check_oidc)
     oidc_secret=dict(type="str", no_log=True),
     slack_client_id=dict(type="str"),
     slack_secret=dict(type="str", no_log=True),
