@@ -315,21 +315,101 @@ def bucket_name_error(kind, name, problems, option="bucket"):
     return "Invalid %s name '%s' (option %s): %s. Choose another name." % (kind, name, option, "; ".join(problems))
 
 
-def normalize_origin(origin):
-    """Canonical CORS origin: scheme://host[:port], lowercase, without path or trailing slash.
+# Default port of each scheme whose origin browsers serialise as scheme://host[:port] (the WHATWG URL "special
+# schemes"). A port equal to its scheme's default is never part of a serialised origin (RFC 6454 §6.2), so a browser
+# on https://wandb.example.com:443 sends `Origin: https://wandb.example.com`.
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
+# Characters no browser accepts in a host name (WHATWG "forbidden domain code points", ASCII part).
+_FORBIDDEN_HOST_CHARS = frozenset(" \t\r\n\"#%/:<>?@[\\]^|") | frozenset(chr(c) for c in range(0x20)) | {"\x7f"}
 
-    Browsers send `Origin` without a path, so `https://wandb.example.com/` and `https://WANDB.example.com`
-    must become the same rule. `*` is kept as is. Raises ValueError when no scheme/host can be found.
+
+def _ipv4_number(part):
+    """WHATWG IPv4 number parser: decimal, 0x hexadecimal or 0-prefixed octal; None when not a number."""
+    base, digits = 10, part
+    if part[:2] in ("0x", "0X"):
+        base, digits = 16, part[2:]
+    elif len(part) > 1 and part.startswith("0"):
+        base, digits = 8, part[1:]
+    if digits == "":
+        return 0
+    try:
+        return int(digits, base) if re.match(r"^[0-9a-fA-F]+$", digits) else None
+    except ValueError:
+        return None
+
+
+def _canonical_host(host, origin):
+    """The host as a browser serialises it: lower case, IPv6 compressed in brackets, IPv4 dotted decimal."""
+    if host.startswith("["):
+        literal = host[1:-1]
+        try:
+            if "%" in literal:
+                raise ValueError(literal)
+            return "[%s]" % ipaddress.IPv6Address(literal).compressed
+        except ValueError:
+            raise ValueError("origin '%s' has an invalid IPv6 address %s" % (origin, host))
+    if any(ord(c) > 127 for c in host):
+        raise ValueError("origin '%s' has a non-ASCII host name: browsers send it in its ASCII (punycode) form, "
+                         "write it that way, e.g. https://xn--bcher-kva.example for https://bücher.example" % origin)
+    bad = sorted(set(host) & _FORBIDDEN_HOST_CHARS)
+    if not host or bad:
+        raise ValueError("origin '%s' has an invalid host %r" % (origin, host))
+    host = host.lower()
+    # A host whose last label is a number is an IPv4 address to a browser (127.1, 0x7f.0.0.1, 010.0.0.1 ...).
+    parts = host.split(".")
+    if len(parts) > 1 and parts[-1] == "":
+        parts.pop()
+    if _ipv4_number(parts[-1]) is None:
+        return host
+    numbers = [_ipv4_number(p) if p else None for p in parts]
+    if len(parts) > 4 or None in numbers or any(n > 255 for n in numbers[:-1]) \
+            or numbers[-1] >= 256 ** (5 - len(numbers)):
+        raise ValueError("origin '%s' has an invalid IPv4 address %s" % (origin, host))
+    value = numbers[-1] + sum(n * 256 ** (3 - i) for i, n in enumerate(numbers[:-1]))
+    return str(ipaddress.IPv4Address(value))
+
+
+def normalize_origin(origin):
+    """The CORS origin exactly as a browser sends it in the `Origin` header (RFC 6454 §6.2, WHATWG URL origin).
+
+    `scheme://host[:port]`: scheme and host lower-cased; the scheme's default port dropped (`https://x:443` and
+    `http://x:80` become `https://x` and `http://x`; other ports kept, as a plain decimal number); path, query,
+    fragment and trailing slash dropped (a URL's origin has none, so `https://wandb.example.com/` and
+    `https://WANDB.example.com:443` are one rule); IPv6 literals compressed in brackets, IPv4 addresses dotted
+    decimal (`http://127.1` is `http://127.0.0.1`, as browsers parse it). `*` is kept as is.
+
+    Internationalised host names are not converted: a browser sends them in ASCII (punycode, `xn--...`, UTS #46),
+    which the Python standard library cannot compute exactly (its `idna` codec is IDNA 2003), so a non-ASCII host
+    is refused with a message asking for its punycode form rather than stored as a rule no browser would match.
+
+    Every CORS rule the storage modules write (AWS, GCS, Azure) and every desired origin they compare with what is
+    stored goes through here. Raises ValueError when no scheme/host can be found, for `user:password@`, a port
+    outside 0-65535 or a host no browser accepts.
     """
     if not isinstance(origin, str):
         raise ValueError("origin %r is not a string" % (origin,))
     origin = origin.strip()
     if origin == "*":
         return origin
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError("origin '%s' is not a URL (%s); use scheme://host[:port] like https://wandb.example.com"
+                         % (origin, exc))
     if not parts.scheme or not parts.netloc:
         raise ValueError("origin '%s' must look like https://wandb.example.com (scheme and host)" % origin)
-    return "%s://%s" % (parts.scheme.lower(), parts.netloc.lower())
+    netloc = parts.netloc
+    if "@" in netloc:
+        raise ValueError("origin '%s' must not contain user:password@ (browsers never send it in Origin)" % origin)
+    host = netloc
+    if not netloc.endswith("]") and ":" in netloc:
+        host = netloc.rsplit(":", 1)[0]
+    scheme = parts.scheme.lower()
+    host = _canonical_host(host, origin)
+    if port is None or _DEFAULT_PORTS.get(scheme) == port:
+        return "%s://%s" % (scheme, host)
+    return "%s://%s:%d" % (scheme, host, port)
 
 
 def cors_origins_error(origins, option, required=False):

@@ -12,8 +12,11 @@ version_added: 0.1.0
 description:
   - Adds (or replaces) one CORS rule, identified by O(id), in the bucket's CORS configuration, with allowed
     origins O(origins), methods O(methods) (GET and PUT), headers O(headers) (all).
-  - CORS rules with another id (or none) are kept. Origins are normalised (scheme and host, lowercase, no
-    trailing slash) so the same HOST spelled differently does not cause changes.
+  - CORS rules with another id (or none) are kept. Origins are stored as a browser sends them in the C(Origin)
+    header (RFC 6454 serialisation, with scheme and host lower-cased, the scheme's default port dropped, no path or
+    trailing slash), so V(https://wandb.example.com:443) becomes V(https://wandb.example.com) (a browser's
+    preflight would not match the rule otherwise), and the same HOST spelled differently does not cause changes.
+    A rule of ours stored with a default port by an older version is rewritten once.
 author:
   - wandb_local.server maintainers (!UNKNOWN)
 options:
@@ -26,6 +29,7 @@ options:
     description:
       - Origins allowed, for example C(https://wandb.example.com) (the server's HOST). Required when
         O(state=present).
+      - A host name with non-ASCII letters must be written in its punycode form (C(xn--...)), the form browsers send.
     type: list
     elements: str
   methods:

@@ -24,6 +24,10 @@ options:
   origins:
     description:
       - Allowed origins, each V(*) or V(scheme://host[:port]) (the W&B server's address). At most 64.
+      - Each is stored as a browser sends it in the C(Origin) header (RFC 6454), with scheme and host lower-cased,
+        the scheme's default port dropped (V(https://wandb.example.com:443) is stored as
+        V(https://wandb.example.com)), no trailing slash. A host name with non-ASCII letters must be written in
+        its punycode form (V(xn--...)).
       - An empty list removes every CORS rule.
     type: list
     elements: str
@@ -80,7 +84,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils._azure import (
     StorageError,
-    cors_origin,
     data_argument_spec,
     data_client,
     data_error,
@@ -88,9 +91,27 @@ from ansible_collections.wandb_local.server.plugins.module_utils._azure import (
     get_blob_cors,
     normalize_cors_rule,
     set_blob_cors,
+    validate_cors_origin,
 )
+from ansible_collections.wandb_local.server.plugins.module_utils._storage import normalize_origin
 
 METHODS = ("DELETE", "GET", "HEAD", "MERGE", "POST", "OPTIONS", "PUT", "PATCH")
+
+
+def browser_origin(value):
+    """(origin as a browser sends it, None) or (None, error message) for one entry of O(origins).
+
+    Azure's rules first (http/https, no path, at most 256 characters), then the shared normalisation
+    (``_storage.normalize_origin``: lower case, default port dropped), so the rule matches the browser's Origin.
+    """
+    value = value.strip().rstrip("/")
+    error = validate_cors_origin(value)
+    if error:
+        return None, error
+    try:
+        return normalize_origin(value), None
+    except ValueError as exc:
+        return None, "CORS %s" % exc
 
 
 def main():
@@ -104,8 +125,8 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    checked = [cors_origin(o.strip().rstrip("/")) for o in p["origins"]]
-    origins = [origin for origin, dummy in checked]
+    checked = [browser_origin(o) for o in p["origins"]]
+    origins = sorted(set(origin for origin, dummy in checked if origin))
     bad_methods = [m for m in p["methods"] if m.upper() not in METHODS]
     client = data_client(module, "blob", extra_errors=(
         first_error(*[error for dummy, error in checked]),

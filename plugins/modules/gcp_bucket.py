@@ -15,6 +15,10 @@ description:
     customer-managed encryption key (CMEK) and a CORS rule that lets the W&B server's origins C(GET) and C(PUT).
   - The bucket name is checked against the Cloud Storage naming rules before any call.
   - The location of an existing bucket cannot be changed; a different O(location) fails with a message.
+  - After creating or updating the bucket the module reads it back and fails, naming each setting with the value it
+    expected and the value the service returned, when the location, storage class, uniform bucket-level access,
+    public access prevention, CORS rule or default KMS key is not what it asked for (a service that accepted the
+    request without applying it). It never reports success for settings that are not in place.
   - O(project) is the project that owns the bucket. The module calls only the Cloud Storage JSON API
     (O(storage_endpoint)).
 author:
@@ -31,6 +35,9 @@ options:
   cors_origins:
     description:
       - Origins allowed to C(GET) and C(PUT) objects from a browser, e.g. C(https://wandb.example.com).
+      - Each is stored as a browser sends it in the C(Origin) header (RFC 6454), with scheme and host lower-cased, the
+        scheme's default port dropped (V(https://wandb.example.com:443) is stored as V(https://wandb.example.com)),
+        no path or trailing slash. A host name with non-ASCII letters must be written in its punycode form.
       - An empty list removes the CORS configuration.
     type: list
     elements: str
@@ -44,6 +51,12 @@ options:
       - Full resource name of a Cloud KMS key used as the bucket's default key, C(projects/P/locations/L/keyRings/R/cryptoKeys/K).
       - Empty or unset leaves Google-managed encryption.
     type: str
+notes:
+  - "Emulators, as seen with the read-back: gcp-storage-emulator ignores the body of a bucket insert except the name
+    (a new bucket is in C(US), without uniform access, public access prevention, CORS or key); the module's patch
+    right after the insert sets all of them except the location, which Cloud Storage cannot patch, so any
+    O(location) other than C(US) fails against that emulator with a location mismatch. fake-gcs-server keeps none of
+    these settings (its buckets are always in C(US-CENTRAL1)), so the module fails against it, naming each one."
 extends_documentation_fragment:
   - wandb_local.server._gcp
 """
@@ -79,7 +92,7 @@ url:
   sample: gs://my-wandb-files
 """
 
-import re
+import json
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -93,10 +106,10 @@ from ansible_collections.wandb_local.server.plugins.module_utils._gcp import (
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
     cors_origins_error,
     cors_rule,
+    gcp_kms_key_problems,
     make_diff,
 )
 
-_KMS_RE = r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$"
 
 
 def cors_rules(origins, max_age):
@@ -152,6 +165,39 @@ def wanted_resource(params):
     return body
 
 
+# The settings read back after a write, with the name the failure message gives them.
+VERIFIED = (
+    ("location", "location"),
+    ("storageClass", "storage class"),
+    ("uniformBucketLevelAccess", "uniform bucket-level access"),
+    ("publicAccessPrevention", "public access prevention"),
+    ("cors", "CORS"),
+    ("defaultKmsKeyName", "default KMS key"),
+)
+
+
+def mismatches(got, wanted):
+    """One 'setting: expected X, got Y' line for each verified setting of `got` that is not the one of `wanted`."""
+    have, want = summarize(got), summarize(wanted)
+    return ["%s: expected %s, got %s" % (label, json.dumps(want[key], sort_keys=True),
+                                         json.dumps(have[key], sort_keys=True))
+            for key, label in VERIFIED if have[key] != want[key]]
+
+
+def verify_applied(module, client, name, wanted):
+    """Read the bucket back after a write; fail naming every setting the service did not apply. Returns its summary."""
+    got = client.call("GET", "storage", "b/%s" % name, what="reading back bucket %s" % name)
+    wrong = mismatches(got, wanted)
+    if wrong:
+        module.fail_json(
+            msg="bucket %s: Cloud Storage accepted the request but did not apply %s. The service at %s stores other "
+                "values than the ones sent (an emulator or proxy that does not implement them, or a policy that "
+                "overrides them); check the bucket with `gcloud storage buckets describe gs://%s` and the "
+                "storage_endpoint option." % (name, "; ".join(wrong), client.endpoints["storage"], name),
+            changed=True, bucket=summarize(got), mismatches=wrong)
+    return summarize(got)
+
+
 def patch_body(current, wanted):
     """Only the top-level fields that differ (each sent whole, so shallow-merging servers get them right)."""
     cur, want = summarize(current), summarize(wanted)
@@ -182,7 +228,7 @@ def main():
     params = module.params
     check_project(module)
     error = validate_bucket_name(params["name"])
-    if not error and params.get("kms_key_name") and not re.match(_KMS_RE, params["kms_key_name"]):
+    if not error and params.get("kms_key_name") and gcp_kms_key_problems(params["kms_key_name"]):
         error = ("kms_key_name %r is not a Cloud KMS key name: use projects/P/locations/L/keyRings/R/cryptoKeys/K"
                  % params["kms_key_name"])
     error = error or cors_origins_error(params["cors_origins"], "cors_origins")
@@ -205,9 +251,8 @@ def main():
                 # Some servers (emulators) ignore part of the insert body: converge with a patch.
                 fix = patch_body(current, wanted)
                 if fix:
-                    current = client.call("PATCH", "storage", "b/%s" % name, body=fix,
-                                          what="updating bucket %s" % name)
-                after = summarize(current)
+                    client.call("PATCH", "storage", "b/%s" % name, body=fix, what="updating bucket %s" % name)
+                after = verify_applied(module, client, name, wanted)
         else:
             if before["location"] != wanted["location"]:
                 module.fail_json(msg="bucket %s exists in location %s, not %s: a bucket's location cannot be changed; "
@@ -221,9 +266,8 @@ def main():
                 merged.update(fix)
                 after = summarize(merged)
                 if not module.check_mode:
-                    current = client.call("PATCH", "storage", "b/%s" % name, body=fix,
-                                          what="updating bucket %s" % name)
-                    after = summarize(current)
+                    client.call("PATCH", "storage", "b/%s" % name, body=fix, what="updating bucket %s" % name)
+                    after = verify_applied(module, client, name, wanted)
     except GcpError as exc:
         module.fail_json(msg=str(exc), status=exc.status)
 

@@ -84,6 +84,51 @@ def test_bucket_location_cannot_change(run_module, storage_emulator):
     assert res.failed and "location cannot be changed" in res["msg"]
 
 
+def test_bucket_cors_origin_is_stored_as_browsers_send_it(run_module, storage_emulator):
+    """RFC 6454: no default port, lower case, no slash; `https://x` and `https://x:443` are one origin."""
+    args = dict(storage_opts(storage_emulator), name="wandb-files-origin", cors_origins=["HTTPS://WandB.Example.com:443/"])
+    url = storage_emulator + "/storage/v1/b/wandb-files-origin"
+    assert run_module(gcp_bucket, args).changed
+    stored = requests.get(url, timeout=5).json()["cors"][0]["origin"]
+    assert stored == [ORIGIN], "the stored CORS origin must carry no default port"
+    assert not run_module(gcp_bucket, dict(args, cors_origins=[ORIGIN])).changed
+    assert not run_module(gcp_bucket, dict(args, cors_origins=[ORIGIN + ":443"])).changed
+    # A rule an older version stored with the port is rewritten once (a browser's preflight never matches it).
+    requests.patch(url, timeout=5, json={"cors": [{"origin": [ORIGIN + ":443"], "method": ["GET", "PUT"],
+                                                   "responseHeader": ["*"], "maxAgeSeconds": 3600}]}).raise_for_status()
+    res = run_module(gcp_bucket, args, diff=True)
+    assert res.changed and diff(res, "before")["cors"][0]["origin"] == [ORIGIN + ":443"]
+    assert requests.get(url, timeout=5).json()["cors"][0]["origin"] == [ORIGIN]
+    assert not run_module(gcp_bucket, args).changed
+
+
+def test_bucket_location_the_emulator_does_not_apply_fails(run_module, storage_emulator):
+    """gcp-storage-emulator ignores an insert's body but the name (every new bucket is in US) and Cloud Storage
+    cannot patch a location: the read-back catches it instead of reporting success."""
+    args = dict(storage_opts(storage_emulator), name="wandb-files-eu", location="europe-west1", cors_origins=[ORIGIN])
+    res = run_module(gcp_bucket, args)
+    assert res.failed and res.changed, res
+    assert res["mismatches"] == ['location: expected "EUROPE-WEST1", got "US"']
+    assert "did not apply" in res["msg"] and 'location: expected "EUROPE-WEST1", got "US"' in res["msg"]
+    # What the emulator does keep (through the patch after the insert) was read back and is right.
+    assert res["bucket"]["publicAccessPrevention"] == "enforced" and res["bucket"]["cors"][0]["origin"] == [ORIGIN]
+
+
+def test_bucket_on_a_server_that_keeps_no_settings_fails(run_module, pubsub_emulator, start_fake_gcs):
+    """fake-gcs-server answers 200 to the insert and the patch but keeps neither uniform access, public access
+    prevention, CORS nor the location (its buckets are in US-CENTRAL1): the module fails naming each one."""
+    gcs = start_fake_gcs(pubsub_emulator, PROJECT, "files-unused")
+    args = dict(project=PROJECT, storage_endpoint=gcs + "/storage/v1", pubsub_endpoint="http://127.0.0.1:9/v1",
+                iam_endpoint="http://127.0.0.1:9/v1", name="wandb-files-fake-gcs", cors_origins=[ORIGIN])
+    res = run_module(gcp_bucket, args)
+    assert res.failed and res.changed, res
+    assert [m.split(":")[0] for m in res["mismatches"]] == [
+        "location", "uniform bucket-level access", "public access prevention", "CORS"]
+    assert 'location: expected "US", got "US-CENTRAL1"' in res["msg"]
+    assert 'public access prevention: expected "enforced", got "inherited"' in res["msg"]
+    assert "uniform bucket-level access: expected true, got false" in res["msg"]
+
+
 def test_pubsub_topic_and_pull_subscription(run_module, pubsub_emulator):
     args = dict(pubsub_opts(pubsub_emulator), topic="files-a", subscription="files-a-server")
     base = pubsub_emulator + "/v1/projects/%s" % PROJECT
@@ -189,6 +234,103 @@ def test_notification_replaces_a_config_that_differs(run_module, endpoints, gcp_
     assert len(diff(res, "before")["notifications"]) == 2
     remaining = list(gcp_fake.state.notifications["wandb-files-n2"].values())
     assert [c["payload_format"] for c in remaining] == ["JSON_API_V1"]
+
+
+GSUTIL_BODY = {"payload_format": "JSON_API_V1"}  # + topic: `gsutil notification create -t TOPIC -f json` (no -e)
+
+
+def _gsutil_notification(run_module, endpoints, gcp_fake, bucket, topic, body=None):
+    """A config made by hand as the W&B documentation says (gsutil grants the agent, then inserts); returns it."""
+    assert not run_module(gcp_iam_member, dict(endpoints, resource_type="topic", resource=topic, member=AGENT,
+                                               role="roles/pubsub.publisher")).failed
+    body = dict(body or GSUTIL_BODY, topic="//pubsub.googleapis.com/projects/%s/topics/%s" % (PROJECT, topic))
+    resp = requests.post("%s/storage/v1/b/%s/notificationConfigs" % (gcp_fake.url, bucket), json=body, timeout=5)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def _notification_writes(requests_seen, bucket):
+    return [(r["method"], r["path"].rsplit("/", 1)[-1] if r["method"] == "DELETE" else "new")
+            for r in requests_seen if r["method"] in ("POST", "DELETE")
+            and r["path"].startswith("/storage/v1/b/%s/notificationConfigs" % bucket)]
+
+
+def _delivers_finalize_json(config, topic):
+    return (config["topic"].endswith("/topics/" + topic) and config["payload_format"] == "JSON_API_V1"
+            and not config.get("object_name_prefix")
+            and "OBJECT_FINALIZE" in (config.get("event_types") or ["OBJECT_FINALIZE"]))
+
+
+def test_notification_adopts_the_documented_gsutil_config(run_module, endpoints, gcp_fake, fake_requests):
+    """`gsutil notification create -t TOPIC -f json` makes a JSON_API_V1 config for all event types: it is kept as is
+    (ok, nothing deleted, nothing created), the server ignores the events other than OBJECT_FINALIZE."""
+    _setup_bucket_topic(run_module, endpoints, "wandb-files-n4", "files-n4")
+    made = _gsutil_notification(run_module, endpoints, gcp_fake, "wandb-files-n4", "files-n4")
+    assert "event_types" not in made
+    start = len(fake_requests())
+    args = dict(endpoints, bucket="wandb-files-n4", topic="files-n4")
+
+    res = run_module(gcp_bucket_notification, args, check_mode=True, diff=True)
+    assert not res.changed, res
+    res = run_module(gcp_bucket_notification, args, diff=True)
+    assert not res.changed, res
+    assert res["notification_id"] == made["id"]
+    assert res["notification"]["event_types"] == [] and res["notification"]["payload_format"] == "JSON_API_V1"
+    assert diff(res, "before") == diff(res, "after")
+    assert list(gcp_fake.state.notifications["wandb-files-n4"]) == [made["id"]]
+    assert _notification_writes(fake_requests()[start:], "wandb-files-n4") == []
+
+
+@pytest.mark.parametrize("old_body, extra, bucket", [
+    # The documented all-events config when the user asks for exactly OBJECT_FINALIZE.
+    (GSUTIL_BODY, dict(keep_wider_events=False), "wandb-files-n5"),
+    # A config the server cannot use (other payload format, a prefix): replaced with the default options.
+    ({"payload_format": "NONE"}, {}, "wandb-files-n6"),
+    ({"payload_format": "JSON_API_V1", "object_name_prefix": "media/"}, {}, "wandb-files-n7"),
+])
+def test_notification_replacement_creates_before_deleting(run_module, endpoints, gcp_fake, fake_requests, old_body,
+                                                          extra, bucket):
+    """The new config is inserted first, the old one deleted after: the bucket never lacks a notification to the
+    topic (the old order, delete then insert, lost every event in between)."""
+    topic = bucket.replace("wandb-files", "files")
+    _setup_bucket_topic(run_module, endpoints, bucket, topic)
+    old = _gsutil_notification(run_module, endpoints, gcp_fake, bucket, topic, old_body)
+    history_start = len(gcp_fake.state.notification_history)
+    start = len(fake_requests())
+    args = dict(endpoints, bucket=bucket, topic=topic, **extra)
+
+    res = run_module(gcp_bucket_notification, args, diff=True)
+    assert res.changed, res
+    assert res["notification_id"] != old["id"]
+    assert _notification_writes(fake_requests()[start:], bucket) == [("POST", "new"), ("DELETE", old["id"])]
+    # After every write the bucket still had a config to the topic; once the new one existed, one the server reads.
+    history = [h for h in gcp_fake.state.notification_history[history_start:] if h["bucket"] == bucket]
+    assert [h["method"] for h in history] == ["POST", "DELETE"]
+    for snapshot in history:
+        assert any(c["topic"].endswith("/topics/" + topic) for c in snapshot["configs"]), snapshot
+        assert any(_delivers_finalize_json(c, topic) for c in snapshot["configs"]), snapshot
+    (config,) = gcp_fake.state.notifications[bucket].values()
+    assert config["event_types"] == ["OBJECT_FINALIZE"] and config["payload_format"] == "JSON_API_V1"
+    assert not run_module(gcp_bucket_notification, args).changed
+
+
+def test_notification_all_event_types_is_exactly_the_gsutil_config(run_module, endpoints, gcp_fake, fake_requests):
+    """event_types: [] inserts the body gsutil sends for `-t TOPIC -f json`, and replaces an OBJECT_FINALIZE-only
+    config (narrower than asked) by creating first."""
+    _setup_bucket_topic(run_module, endpoints, "wandb-files-n8", "files-n8")
+    args = dict(endpoints, bucket="wandb-files-n8", topic="files-n8")
+    first = run_module(gcp_bucket_notification, args)
+    assert first.changed and first["notification"]["event_types"] == ["OBJECT_FINALIZE"]
+    start = len(fake_requests())
+    res = run_module(gcp_bucket_notification, dict(args, event_types=[]))
+    assert res.changed and res["notification"]["event_types"] == []
+    sent = fake_requests()[start:]
+    assert _notification_writes(sent, "wandb-files-n8") == [("POST", "new"), ("DELETE", first["notification_id"])]
+    (insert,) = [r for r in sent if r["method"] == "POST" and r["path"].endswith("/notificationConfigs")]
+    assert insert["body"] == dict(GSUTIL_BODY, topic="//pubsub.googleapis.com/projects/%s/topics/files-n8" % PROJECT)
+    assert not run_module(gcp_bucket_notification, dict(args, event_types=[])).changed
+    # Back to the default: the all-events config covers OBJECT_FINALIZE and is kept.
+    assert not run_module(gcp_bucket_notification, args).changed
 
 
 def test_notification_without_topic_fails_clearly(run_module, endpoints, storage_emulator):

@@ -50,6 +50,64 @@ def test_origin_normalisation():
         st.normalize_origin("wandb.example.com")
 
 
+# What a browser on that page sends as `Origin` (RFC 6454 §6.2 / WHATWG URL origin serialisation).
+@pytest.mark.parametrize("written, sent", [
+    ("https://wandb.example.net:443", "https://wandb.example.net"),
+    ("https://wandb.example.net:443/", "https://wandb.example.net"),
+    ("HTTPS://WandB.Example.NET:443", "https://wandb.example.net"),
+    ("http://x.example:80", "http://x.example"),
+    ("http://x.example:443", "http://x.example:443"),      # not http's default port: kept
+    ("https://x.example:80", "https://x.example:80"),
+    ("https://x.example:8443", "https://x.example:8443"),
+    ("https://x.example:08443", "https://x.example:8443"),  # a port is a number
+    ("https://x.example:0443", "https://x.example"),
+    ("https://x.example:", "https://x.example"),            # empty port: none
+    ("wss://x.example:443", "wss://x.example"),
+    ("https://x.example/some/path?q=1#frag", "https://x.example"),
+    ("https://x.example.", "https://x.example."),           # browsers keep a trailing dot
+    ("http://[0:0:0:0:0:0:0:1]:80", "http://[::1]"),
+    ("http://[::1]:8080", "http://[::1]:8080"),
+    ("http://[2001:DB8::1]", "http://[2001:db8::1]"),
+    ("http://127.1:8080", "http://127.0.0.1:8080"),         # browsers parse these as IPv4 addresses
+    ("http://0x7f.0.0.1", "http://127.0.0.1"),
+    ("http://010.0.0.1", "http://8.0.0.1"),
+    ("http://10.0.0.5:8080/", "http://10.0.0.5:8080"),
+    ("https://*.example.com", "https://*.example.com"),     # S3 wildcard origin: left alone
+    ("  https://x.example  ", "https://x.example"),
+])
+def test_origin_is_what_a_browser_sends(written, sent):
+    assert st.normalize_origin(written) == sent
+    assert st.normalize_origin(sent) == sent, "normalising twice changes nothing"
+
+
+@pytest.mark.parametrize("origin, fragment", [
+    ("https://user:secret@x.example", "user:password@"),
+    ("https://x.example:65536", "not a URL"),
+    ("https://x.example:https", "not a URL"),
+    ("https://bücher.example", "punycode"),
+    ("https://x y.example", "invalid host"),
+    ("http://256.0.0.1", "invalid IPv4"),
+    ("http://1.2.3.4.5", "invalid IPv4"),
+    ("http://[::1%25eth0]", "invalid IPv6"),
+    ("https://", "scheme and host"),
+    ("localhost:8080", "scheme and host"),
+])
+def test_origins_no_browser_sends_are_refused(origin, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        st.normalize_origin(origin)
+    assert fragment in st.cors_origins_error([origin], "origins")
+
+
+def test_default_port_origin_compares_equal_to_the_stored_rule():
+    """Idempotence: a rule stored as https://x equals a desired https://x:443 (no change, no rewrite)."""
+    stored = st.cors_rule(["https://wandb.example.net"])
+    assert st.cors_rule(["https://wandb.example.net:443"]) == stored
+    assert st.cors_rule(["https://WANDB.example.net:443/", "https://wandb.example.net"])["origins"] == \
+        ["https://wandb.example.net"]
+    assert st.same(st.cors_rule(["http://10.0.0.5:80", "https://w.example:443"]),
+                   st.cors_rule(["https://w.example", "http://10.0.0.5"]))
+
+
 def test_cors_rule_from_origins_is_canonical():
     rule = st.cors_rule(["https://b.example.com/", "https://A.example.com", "https://b.example.com"])
     assert rule == {

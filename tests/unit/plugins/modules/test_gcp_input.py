@@ -180,3 +180,127 @@ def test_policy_helpers_keep_conditions_and_other_members():
     removed = _gcp.policy_without_member(added, "roles/x", "user:a@example.com")
     assert removed["bindings"][0]["members"] == ["user:b@example.com"]
     assert _gcp.policy_without_member(policy, "roles/x", "user:a@example.com")["bindings"] == [policy["bindings"][1]]
+
+
+# --- gcp_bucket reads the bucket back after a write (the emulators keep too little to show every mismatch) ------
+class ScriptedStorage(object):
+    """Stands in for GcpClient.call (`method()`): answers bucket GET/POST/PATCH from a dict; `spoil` changes what a
+    GET returns, as a service that accepted a write without applying it would."""
+
+    def __init__(self, existing=None, spoil=None):
+        self.bucket = existing
+        self.spoil = spoil or (lambda bucket: bucket)
+        self.calls = []
+
+    def method(self):
+        """A function to patch in as GcpClient.call (an instance attribute of a class is not bound)."""
+        def call(client, *args, **kwargs):
+            return self.answer(client, *args, **kwargs)
+        return call
+
+    def answer(self, client, method, service, path, body=None, params=None, allow_404=False, what=None):
+        self.calls.append((method, path))
+        if method == "GET":
+            if self.bucket is None:
+                return None
+            return self.spoil(json.loads(json.dumps(self.bucket)))
+        if method == "POST":
+            self.bucket = dict(body)
+        elif method == "PATCH":
+            self.bucket.update(body)
+        return json.loads(json.dumps(self.bucket))
+
+
+def bucket_resource(**changes):
+    resource = gcp_bucket.wanted_resource(dict(name="wandb-files", location="US", cors_origins=["https://w.example"],
+                                               cors_max_age=3600, kms_key_name=None))
+    resource.update(changes)
+    return resource
+
+
+def run_scripted(run_module, monkeypatch, storage, **args):
+    monkeypatch.setattr(_gcp.GcpClient, "call", storage.method())
+    base = dict(project="wandb-test", storage_endpoint="http://127.0.0.1:9/storage/v1",
+                pubsub_endpoint="http://127.0.0.1:9/v1", iam_endpoint="http://127.0.0.1:9/v1",
+                name="wandb-files", cors_origins=["https://w.example"])
+    base.update(args)
+    return run_module(gcp_bucket, base)
+
+
+def _without_pap(bucket):
+    bucket["iamConfiguration"] = {"uniformBucketLevelAccess": {"enabled": True}}
+    return bucket
+
+
+def _without_ubla(bucket):
+    bucket["iamConfiguration"] = {"uniformBucketLevelAccess": {"enabled": False}, "publicAccessPrevention": "enforced"}
+    return bucket
+
+
+def _without_cors(bucket):
+    bucket.pop("cors", None)
+    return bucket
+
+
+def _elsewhere(bucket):
+    bucket["location"] = "US-CENTRAL1"
+    return bucket
+
+
+@pytest.mark.parametrize("spoil, expect", [
+    (_without_pap, 'public access prevention: expected "enforced", got "inherited"'),
+    (_without_ubla, "uniform bucket-level access: expected true, got false"),
+    (_without_cors, 'CORS: expected [{"maxAgeSeconds": 3600, "method": ["GET", "PUT"], "origin": ["https://w.example"], '
+                    '"responseHeader": ["*"]}], got []'),
+    (_elsewhere, 'location: expected "US", got "US-CENTRAL1"'),
+])
+def test_bucket_create_fails_when_the_read_back_differs(run_module, monkeypatch, spoil, expect):
+    storage = ScriptedStorage(spoil=spoil)
+    res = run_scripted(run_module, monkeypatch, storage)
+    assert res.failed and res.changed, res
+    assert expect in res["msg"], res["msg"]
+    assert "did not apply" in res["msg"] and "gcloud storage buckets describe gs://wandb-files" in res["msg"]
+    assert res["mismatches"] == [expect]
+    # The read-back is a GET after the writes, not the write's answer.
+    assert storage.calls[0] == ("GET", "b/wandb-files") and storage.calls[-1] == ("GET", "b/wandb-files")
+    assert ("POST", "b") in storage.calls
+
+
+def test_bucket_update_fails_when_the_service_ignores_the_patch(run_module, monkeypatch):
+    """An existing bucket whose CORS and access settings a server accepts (200) but does not store."""
+    stale = bucket_resource(cors=[], iamConfiguration={"uniformBucketLevelAccess": {"enabled": False}})
+    storage = ScriptedStorage(existing=json.loads(json.dumps(stale)))
+    storage.spoil = lambda bucket: dict(bucket, cors=[], iamConfiguration=stale["iamConfiguration"])
+    res = run_scripted(run_module, monkeypatch, storage)
+    assert res.failed and res.changed
+    assert [m.split(":")[0] for m in res["mismatches"]] == [
+        "uniform bucket-level access", "public access prevention", "CORS"]
+    assert ("PATCH", "b/wandb-files") in storage.calls and storage.calls[-1] == ("GET", "b/wandb-files")
+
+
+def test_bucket_read_back_that_matches_is_reported(run_module, monkeypatch):
+    storage = ScriptedStorage()
+    res = run_scripted(run_module, monkeypatch, storage, cors_origins=["https://W.example:443/"])
+    assert res.changed and not res.failed, res
+    assert res["bucket"]["cors"][0]["origin"] == ["https://w.example"]
+    assert res["bucket"]["publicAccessPrevention"] == "enforced" and res["bucket"]["uniformBucketLevelAccess"]
+    # No change, no write and no read-back.
+    storage.calls = []
+    res = run_scripted(run_module, monkeypatch, storage, cors_origins=["https://w.example"])
+    assert not res.changed and storage.calls == [("GET", "b/wandb-files")]
+
+
+def test_bucket_check_mode_does_not_read_back(run_module, monkeypatch):
+    storage = ScriptedStorage(spoil=_without_pap)
+    monkeypatch.setattr(_gcp.GcpClient, "call", storage.method())
+    res = run_module(gcp_bucket, dict(project="wandb-test", storage_endpoint="http://127.0.0.1:9/storage/v1",
+                                      pubsub_endpoint="http://127.0.0.1:9/v1", iam_endpoint="http://127.0.0.1:9/v1",
+                                      name="wandb-files"), check_mode=True)
+    assert res.changed and not res.failed and storage.calls == [("GET", "b/wandb-files")]
+
+
+def test_bad_origins_fail_before_any_call(run_module, sentinel):
+    for origin, expect in (("https://x.example:70000", "not a URL"), ("https://u:p@x.example", "user:password@")):
+        res = run_module(gcp_bucket, opts(sentinel, name="wandb-files", cors_origins=[origin]))
+        assert res.failed and expect in res["msg"] and "option cors_origins" in res["msg"]
+    assert sentinel.state.requests == []
