@@ -111,7 +111,6 @@ from ansible_collections.wandb_local.server.plugins.module_utils._storage import
 )
 
 
-
 def cors_rules(origins, max_age):
     """The bucket's CORS list for the origins (shared neutral rule: GET and PUT, any header) in GCS shape."""
     if not origins:
