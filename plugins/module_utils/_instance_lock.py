@@ -34,6 +34,13 @@ class LockTimeout(Exception):
         self.record = record
 
 
+def lock_path_for(env_file):
+    """The lock of the instance whose env file is ``env_file``: ``/etc/wandb-local/wandb-local.env`` ->
+    ``/etc/wandb-local/wandb-local.lock`` (where the wandb_server role keeps it too)."""
+    base = env_file[:-len(".env")] if env_file.endswith(".env") else env_file
+    return base + ".lock"
+
+
 def holder(path):
     """The lock's record, None when there is no lock; an unreadable record is an empty dict (still a lock)."""
     try:

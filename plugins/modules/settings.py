@@ -135,6 +135,12 @@ options:
     description: Seconds the old container gets to stop before it is killed.
     type: int
     default: 60
+  lock_timeout:
+    description:
+      - Seconds to wait for the instance's lock (C(<env file without .env>.lock)) when another run holds it; the
+        module holds it from writing the env file until the server answers again, like the wandb_server role.
+    type: int
+    default: 600
   ready_timeout:
     description:
       - Seconds the wait for C(/ready) after the container was recreated may take in all; the module fails after
@@ -223,6 +229,7 @@ viewer:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
+from ansible_collections.wandb_local.server.plugins.module_utils import _instance_lock as instance_lock
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api import (
     WandbApiError,
@@ -275,6 +282,7 @@ def argument_spec():
         recreate=dict(type="bool", default=True),
         stop_timeout=dict(type="int", default=60),
         ready_timeout=dict(type="int", default=600),
+        lock_timeout=dict(type="int", default=600),
     )
     return spec
 
@@ -370,12 +378,30 @@ def main():
     if not changed or module.check_mode:
         module.exit_json(**result)
 
-    # Change: env file first (so the file is the truth), then the container.
+    # Change: env file first (so the file is the truth), then the container; one run at a time on this instance.
+    lock_path = instance_lock.lock_path_for(env_path)
+    try:
+        held = instance_lock.acquire(lock_path, "the settings module", p["lock_timeout"], 3600)
+    except instance_lock.LockTimeout as exc:
+        module.fail_json(msg="nothing was changed: %s" % exc, **result)
+    except OSError as exc:
+        module.fail_json(msg="nothing was changed: cannot create the lock %s (%s)" % (lock_path, exc), **result)
+    try:
+        apply_change(module, p, api, attrs, client, env_path, plan, set_vars, unset, recreate, container_after,
+                     api_key, result)
+    finally:
+        instance_lock.release(lock_path, held["token"])
+
+
+def apply_change(module, p, api, attrs, client, env_path, plan, set_vars, unset, recreate, container_after,
+                 api_key, result):
+    """Write the env file, recreate the container, and prove the server answers; exits the module."""
     if plan["changed"]:
         try:
             envfile.update(env_path, set_vars, unset)
         except (envfile.EnvFileError, IOError, OSError) as exc:
-            module.fail_json(msg="cannot write env file %s: %s" % (env_path, exc), **result)
+            # The error names the file, its directory and what to fix (_env_file.write_error).
+            module.fail_json(msg=str(exc), **result)
 
     if recreate:
         was_running = bool((attrs.get("State") or {}).get("Running"))

@@ -124,3 +124,16 @@ def test_log_secret_not_found_fails_bounded(run_module, server, tmp_path):
                                             "pattern": "no such line (?P<secret>x)", "wait_timeout": 2})
     assert res.failed and "matched the pattern within 2s" in res["msg"]
     assert not (tmp_path / "x").exists()
+
+
+def test_a_run_holding_the_instance_lock_is_waited_for_then_named(run_module, server):
+    lock_file = server.env_file.with_suffix(".lock")  # where the wandb_server role keeps it too
+    lock_file.write_text(json.dumps({"token": "t", "owner": "alice running 'site.yml'", "since": "now"}))
+    old_id, file_before = server.container().id, server.env_file.read_text()
+    res = run_module(settings_module, common(server, session_length="2h", lock_timeout=1))
+    assert res.failed and "nothing was changed" in res["msg"] and "alice running 'site.yml'" in res["msg"], res
+    assert server.container().id == old_id and server.env_file.read_text() == file_before
+    lock_file.unlink()
+    res = run_module(settings_module, common(server, session_length="2h"))
+    assert res.changed and not res.failed, res
+    assert not lock_file.exists()  # released after the change
