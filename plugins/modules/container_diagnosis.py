@@ -24,7 +24,9 @@ extends_documentation_fragment:
   - wandb_local.server._wandb_container
 options:
   error:
-    description: The failed task's message.
+    description:
+      - The failed task's message. It is redacted in what the module returns, but Ansible shows a module's
+        arguments at C(-vvv): run this task with C(no_log), as the wandb_server role does, and show its C(cause).
     type: str
     default: ""
   image:
@@ -101,8 +103,11 @@ from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings
 
 _URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s/'\"]*@")
 _ENGINE_DOWN = re.compile(r"(?i)(connection (refused|aborted|reset)|error connecting|fetching server api version|"
-                          r"no such file or directory|remotedisconnected|broken pipe|timed? ?out|"
+                          r"\(2, 'no such file or directory'\)|remotedisconnected|broken pipe|read timed out|"
                           r"cannot connect to the docker daemon|max retries exceeded)")
+# Ansible's own refusal of the task's options (a wrong or unsupported option): not the engine's doing.
+_BAD_OPTIONS = re.compile(r"(?i)(unsupported parameters|value of \S+ must be|argument '?\S+'? is of type|"
+                          r"missing required arguments|parameters are mutually exclusive)")
 _IMAGE_MISSING = re.compile(r"(?i)(no such image|pull access denied|manifest unknown|repository does not exist|"
                             r"not found: manifest)")
 _PORT_IN_USE = re.compile(r"(?i)(port is already allocated|address already in use|bind: address)")
@@ -172,10 +177,33 @@ def describe_state(attrs):
     return text, info
 
 
+def explain(error, engine, waited, name, image, image_present, port, holder):
+    """The cause of a failed container task in one sentence, from its (redacted) error and what was found."""
+    first_line = error.splitlines()[0] if error else "no message"
+    if _BAD_OPTIONS.search(error):
+        cause = ("Ansible refused the container task's options (%s); check the wandb_server_* variables that set "
+                 "them, or the community.docker version (requirements.txt)" % first_line)
+    elif _ENGINE_DOWN.search(error):
+        cause = "the Docker engine at %s was unreachable during the task (%s)%s" % (
+            engine, first_line, "; it answers again after %d s" % waited if waited >= 1 else "; it answers now")
+    elif image_present is False or _IMAGE_MISSING.search(error):
+        cause = ("the image %s is not on the Docker host and could not be pulled (%s): load it or set "
+                 "wandb_server_image / wandb_server_image_tag" % (image, first_line))
+    elif holder or _PORT_IN_USE.search(error):
+        cause = "port %s is in use by %s (%s): choose another wandb_server_port or free it" % (
+            port, holder or "another process", first_line)
+    elif _NAME_TAKEN.search(error):
+        cause = ("the name %s is taken by another container (%s): another run may be replacing it, or rename or "
+                 "remove that container" % (name, first_line))
+    else:
+        cause = first_line
+    return cause
+
+
 def main():
     module = AnsibleModule(
         argument_spec=wc.container_argument_spec(
-            error=dict(type="str", default="", no_log=True),
+            error=dict(type="str", default="", no_log=False),
             image=dict(type="str", default=""),
             port=dict(type="int"),
             bind_address=dict(type="str", default="0.0.0.0"),
@@ -188,7 +216,6 @@ def main():
     name = p["container_name"]
     redact = redactor(p["env_file"] or wc.default_env_file(name))
     error = redact(p["error"]).strip()
-    first_line = error.splitlines()[0] if error else "no message"
     engine = p["docker_host"] or "the local Docker socket (DOCKER_HOST)"
     result = dict(changed=False, error=error, engine_reachable=False, engine_waited=0.0, state="unknown",
                   container=None, image_present=None, port_holder="", cause="")
@@ -214,21 +241,8 @@ def main():
         result["cause"] = "the Docker engine at %s stopped answering while being read: %s" % (engine, redact(exc))
         module.exit_json(**result)
 
-    if _ENGINE_DOWN.search(error):
-        cause = "the Docker engine at %s was unreachable during the task (%s)%s" % (
-            engine, first_line, "; it answers again after %d s" % waited if waited >= 1 else "; it answers now")
-    elif result["image_present"] is False or _IMAGE_MISSING.search(error):
-        cause = ("the image %s is not on the Docker host and could not be pulled (%s): load it or set "
-                 "wandb_server_image / wandb_server_image_tag" % (p["image"], first_line))
-    elif result["port_holder"] or _PORT_IN_USE.search(error):
-        cause = "port %s is in use by %s (%s): choose another wandb_server_port or free it" % (
-            p["port"], result["port_holder"] or "another process", first_line)
-    elif _NAME_TAKEN.search(error):
-        cause = ("the name %s is taken by another container (%s): another run may be replacing it, or rename or "
-                 "remove that container" % (name, first_line))
-    else:
-        cause = first_line
-    result["cause"] = cause
+    result["cause"] = explain(error, engine, waited, name, p["image"], result["image_present"], p["port"],
+                              result["port_holder"])
     module.exit_json(**result)
 
 

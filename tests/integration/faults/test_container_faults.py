@@ -68,6 +68,7 @@ def test_engine_gone_between_env_file_and_container_task(fleet, proxy, docker_cl
     assert result.returncode != 0 and proxy.cuts == 1
     message = failure_text(result.output)
     assert "Docker engine at %s was unreachable during the task" % proxy.url in message, message
+    assert "(********)" not in message and "NO_LOG" not in message, message  # the engine's own words are shown
     assert "still running" in message, message
     assert SECRET not in result.output
     after = fleet.container(docker_client, HOST)
