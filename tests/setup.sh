@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 need_apt=()
-for pkg in docker.io debootstrap redis-server openssl shellcheck mariadb-server mariadb-client; do
+for pkg in docker.io debootstrap redis-server openssl shellcheck mariadb-server mariadb-client docker-registry apache2-utils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
