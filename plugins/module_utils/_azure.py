@@ -1,34 +1,35 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared Azure client code for the wandb_local.server azure_* modules.
+"""Shared Azure client code for the wandb_local.server azure_* modules: Microsoft's SDKs, set up once.
 
-Two planes, one file:
+* Credentials (``credential()``), through ``azure-identity``: a given ``access_token`` (a static TokenCredential),
+  else ``tenant_id`` + ``client_id`` + ``client_secret`` (``ClientSecretCredential``), else
+  ``DefaultAzureCredential`` (environment, workload identity, managed identity, Azure CLI, ...). ``authority_host``
+  is the Microsoft identity platform they ask (https only, as azure-identity requires).
+* Management plane (Azure Resource Manager). The storage account and its keys go through ``azure-mgmt-storage``
+  (``StorageManagementClient``, api-version pinned to ``STORAGE_API_VERSION``). The Event Grid subscription goes
+  through azure-core's ARM pipeline with plain REST (``Microsoft.EventGrid/eventSubscriptions``, api-version
+  ``EVENTGRID_API_VERSION``): three calls on one resource type do not justify the azure-mgmt-eventgrid package.
+  Plain ``http://`` is accepted only for a loopback ``arm_endpoint`` (bearer tokens never travel unencrypted
+  elsewhere).
+* Data plane (Blob and Queue services) through ``azure-storage-blob`` / ``azure-storage-queue``
+  (``BlobServiceClient`` / ``QueueServiceClient``) with the account key, or without one with the Entra ID
+  credential above. The same calls work against Azure and against Azurite. The endpoints refuse ``http://`` except
+  to loopback (127.0.0.0/8, ::1, localhost): an account key or token is never sent unencrypted over a network.
+* ``ca_path`` (every module): a CA bundle that verifies the endpoints' TLS certificates (a TLS-inspecting proxy,
+  a private cloud, a local fake); without it the system's (or REQUESTS_CA_BUNDLE's) CAs.
 
-* Management plane (Azure Resource Manager). The storage account and its keys go through
-  ``azure-mgmt-storage`` (``StorageManagementClient``, api-version pinned to ``STORAGE_API_VERSION``);
-  the Event Grid subscription goes through azure-core's ARM pipeline with plain REST
-  (``Microsoft.EventGrid/eventSubscriptions``, api-version ``EVENTGRID_API_VERSION``), so no Event Grid
-  SDK is needed. Credentials: a client secret (OAuth2 client-credentials grant against the Microsoft
-  identity platform, done here over ``requests`` so ``azure-identity`` is not needed) or a ready access
-  token. ``arm_endpoint``/``authority_host`` point both at a local fake in tests; plain ``http://`` is only
-  accepted for loopback hosts (bearer tokens never travel unencrypted elsewhere).
-* Data plane (Blob and Queue services). Container, queue and blob CORS are set with the storage REST API
-  and Shared Key authorization, signed here (``SharedKeyClient``). The same requests work against Azure
-  and against Azurite, which has no management plane. The W&B server itself authenticates with the
-  account key (``AZURE_STORAGE_KEY``), so Shared Key access is a prerequisite anyway.
+Retries are the SDKs' own (azure-core's exponential backoff for ARM and the identity platform, the storage SDK's
+linear backoff with jitter for Blob/Queue); nothing here retries on top of them.
 """
 from __future__ import annotations
 
 import base64
-import datetime
-import hashlib
-import hmac
-import re
+import ipaddress
 import time
 import traceback
-import xml.etree.ElementTree as ET
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
+from urllib.parse import urlparse
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
@@ -41,26 +42,26 @@ from ansible_collections.wandb_local.server.plugins.module_utils._storage import
     normalize_origin,
 )
 
-REQUESTS_IMPORT_ERROR = None
-try:
-    import requests
-except ImportError:  # pragma: no cover - exercised only without requests
-    requests = None
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-
 AZURE_IMPORT_ERROR = None
 try:
-    from azure.core.credentials import AccessToken
-    from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError  # pylint: disable=unused-import
+    from azure.core.credentials import AccessToken, AccessTokenInfo
+    from azure.core.exceptions import (  # pylint: disable=unused-import
+        AzureError,
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+    )
     from azure.core.pipeline import policies as azure_policies
+    from azure.core.pipeline.transport import RequestsTransport
     from azure.core.rest import HttpRequest
+    from azure.identity import ClientSecretCredential, DefaultAzureCredential
     from azure.mgmt.core import ARMPipelineClient
     from azure.mgmt.core.policies import ARMAutoResourceProviderRegistrationPolicy
     from azure.mgmt.storage import StorageManagementClient
 except ImportError:  # pragma: no cover - exercised only without the SDK
     AZURE_IMPORT_ERROR = traceback.format_exc()
-    AccessToken = None
-    azure_policies = None
+    AccessToken = AccessTokenInfo = azure_policies = None
 
     class AzureError(Exception):  # type: ignore[no-redef]
         pass
@@ -68,46 +69,104 @@ except ImportError:  # pragma: no cover - exercised only without the SDK
     class HttpResponseError(AzureError):  # type: ignore[no-redef]
         pass
 
+    class ClientAuthenticationError(HttpResponseError):  # type: ignore[no-redef]
+        pass
+
     class ResourceNotFoundError(HttpResponseError):  # type: ignore[no-redef]
         pass
 
+    class ResourceExistsError(HttpResponseError):  # type: ignore[no-redef]
+        pass
+
+STORAGE_IMPORT_ERROR = None
+try:
+    from azure.storage.blob import BlobServiceClient, CorsRule
+    from azure.storage.blob import LinearRetry as BlobLinearRetry
+    from azure.storage.queue import LinearRetry as QueueLinearRetry
+    from azure.storage.queue import QueueServiceClient
+except ImportError:  # pragma: no cover - exercised only without the SDK
+    STORAGE_IMPORT_ERROR = traceback.format_exc()
+
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
+# Identity platform hosts MSAL knows (the public, China and US Government clouds). For any other authority_host
+# (Azure Stack, a local fake) MSAL's instance discovery, which asks login.microsoftonline.com whether the host is
+# one of Microsoft's, is turned off: the user named that host on purpose.
+KNOWN_AUTHORITY_HOSTS = ("login.microsoftonline.com", "login.chinacloudapi.cn", "login.microsoftonline.us")
+# Token audience of the Blob and Queue services (Entra ID auth on the data plane).
+STORAGE_SCOPE = "https://storage.azure.com/.default"
 # Pinned api-versions: the local fake validates requests against the published descriptions of these.
 STORAGE_API_VERSION = "2023-05-01"
 EVENTGRID_API_VERSION = "2022-06-15"
-# x-ms-version of the Blob/Queue data plane (Shared Key, CORS, container ACL).
-DATA_API_VERSION = "2021-12-02"
+# Retries of the SDKs (see the module docstring): ARM and the identity platform, azure-core's RetryPolicy with
+# this many retries; Blob/Queue, the storage SDK's LinearRetry: DATA_RETRIES retries DATA_BACKOFF +/- DATA_JITTER
+# seconds apart, so an unreachable endpoint fails within about DATA_RETRIES * (timeout + DATA_BACKOFF + DATA_JITTER).
+ARM_RETRIES = 3
+DATA_RETRIES = 2
+DATA_BACKOFF = 2
+DATA_JITTER = 1
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+# Where a user sets each module option in the storage role's inventory (messages name both).
+SETTINGS = {
+    "account_name": "storage_azure_account",
+    "account_key": None,  # the role reads the key from ARM (listKeys)
+    "blob_endpoint": "storage_azure_blob_endpoint",
+    "queue_endpoint": "storage_azure_queue_endpoint",
+    "arm_endpoint": "storage_azure_arm_endpoint",
+    "authority_host": "storage_azure_authority_host",
+    "access_token": "storage_azure_access_token",
+    "tenant_id": "storage_azure_tenant_id",
+    "client_id": "storage_azure_client_id",
+    "client_secret": "storage_azure_client_secret",
+    # ca_path has no inventory variable: a role run trusts the controller's CAs (or REQUESTS_CA_BUNDLE), or sets it
+    # with module_defaults for group/wandb_local.server.azure.
+    "ca_path": None,
+}
+
+
+def setting(option):
+    """'storage_azure_blob_endpoint (module option blob_endpoint)': what a user sets, then the module option."""
+    variable = SETTINGS.get(option)
+    return "%s (module option %s)" % (variable, option) if variable else "module option %s" % option
+
 
 # --------------------------------------------------------------------------------------------------
 # Module options
 # --------------------------------------------------------------------------------------------------
 
 
-def arm_argument_spec():
-    """Options shared by the modules that talk to Azure Resource Manager."""
+def common_argument_spec():
+    """Options of every azure_* module: Entra ID credentials, the identity platform, TLS trust, timeout."""
     return dict(
-        subscription_id=dict(type="str", required=True, fallback=(env_fallback, ["AZURE_SUBSCRIPTION_ID"])),
         tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID"])),
         client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
         client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET"])),
         access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_ACCESS_TOKEN"])),
-        arm_endpoint=dict(type="str", default=DEFAULT_ARM_ENDPOINT),
         authority_host=dict(type="str", default=DEFAULT_AUTHORITY_HOST),
+        ca_path=dict(type="path"),
         timeout=dict(type="int", default=60),
     )
+
+
+def arm_argument_spec():
+    """Options shared by the modules that talk to Azure Resource Manager."""
+    spec = common_argument_spec()
+    spec.update(
+        subscription_id=dict(type="str", required=True, fallback=(env_fallback, ["AZURE_SUBSCRIPTION_ID"])),
+        arm_endpoint=dict(type="str", default=DEFAULT_ARM_ENDPOINT),
+    )
+    return spec
 
 
 def data_argument_spec(service):
-    """Options shared by the modules that talk to the Blob or Queue service with Shared Key."""
-    return dict(
-        account_name=dict(type="str", required=True),
-        account_key=dict(type="str", required=True, no_log=True),
-        timeout=dict(type="int", default=60),
-        **{"%s_endpoint" % service: dict(type="str")}
-    )
+    """Options shared by the modules that talk to the Blob or Queue service (account key or Entra ID)."""
+    spec = common_argument_spec()
+    spec.update({
+        "account_name": dict(type="str", required=True),
+        "account_key": dict(type="str", no_log=True),
+        "%s_endpoint" % service: dict(type="str"),
+    })
+    return spec
 
 
 def named_data_argument_spec(service):
@@ -120,13 +179,14 @@ def named_data_argument_spec(service):
     return spec
 
 
-def require_libs(module, arm=False):
+def require_libs(module, arm=False, data=False):
     """fail_json with Ansible's standard message when a needed Python library is missing."""
-    if REQUESTS_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    if arm and AZURE_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("azure-mgmt-storage (with azure-core)"),
+    if AZURE_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("azure-identity and azure-mgmt-storage (with azure-core)"),
                          exception=AZURE_IMPORT_ERROR)
+    if data and STORAGE_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("azure-storage-blob and azure-storage-queue"),
+                         exception=STORAGE_IMPORT_ERROR)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -189,13 +249,29 @@ def validate_account_key(value, option="account_key"):
     return "%s must be a storage account key (base64 text, as listed under Access keys)" % option
 
 
-def validate_endpoint(value, option, allow_http=True):
-    """An endpoint URL: https, or http for loopback (or anywhere when allow_http)."""
+def is_loopback(host):
+    """True for localhost and the loopback addresses (127.0.0.0/8, ::1)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_endpoint(value, option):
+    """An endpoint URL: https, or plain http only to a loopback host (an emulator or fake on this machine).
+
+    The message names the inventory variable and the module option (``setting(option)``)."""
     parsed = urlparse(value or "")
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        return "%s must be an http(s) URL, got %r" % (option, value)
-    if parsed.scheme == "http" and not allow_http and parsed.hostname not in LOOPBACK_HOSTS:
-        return ("%s %r: plain http is only accepted for a loopback emulator/fake; use https" % (option, value))
+        return "%s must be an https URL, got %r" % (setting(option), value)
+    if parsed.scheme == "http" and not is_loopback(parsed.hostname):
+        return ("%s %r: plain http is only accepted to a loopback host (127.0.0.0/8, ::1, localhost: an emulator "
+                "or fake on this machine), as credentials would cross the network unencrypted; use https"
+                % (setting(option), value))
     return None
 
 
@@ -207,7 +283,7 @@ def first_error(*errors):
 
 
 # --------------------------------------------------------------------------------------------------
-# Credentials for Azure Resource Manager
+# Credentials (azure-identity) and transport settings
 # --------------------------------------------------------------------------------------------------
 
 
@@ -224,57 +300,69 @@ class StaticTokenCredential(object):
     def get_token(self, *scopes, **kwargs):
         return AccessToken(self._token, int(time.time()) + 3000)
 
+    def get_token_info(self, *scopes, **kwargs):
+        return AccessTokenInfo(self._token, int(time.time()) + 3000)
 
-class ClientSecretCredential(object):
-    """OAuth2 client-credentials grant (Microsoft identity platform v2.0 token endpoint)."""
 
-    def __init__(self, authority_host, tenant_id, client_id, client_secret, timeout=60):
-        self._url = "%s/%s/oauth2/v2.0/token" % (authority_host.rstrip("/"), quote(tenant_id, safe=""))
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._timeout = timeout
-        self._cache = {}
+def transport_kwargs(params):
+    """What every SDK client and credential here shares: timeouts of each request and the CA bundle."""
+    timeout = params.get("timeout") or 60
+    kwargs = dict(connection_timeout=timeout, read_timeout=timeout)
+    if params.get("ca_path"):
+        kwargs["connection_verify"] = params["ca_path"]
+    return kwargs
 
-    def get_token(self, *scopes, **kwargs):
-        scope = " ".join(scopes)
-        cached = self._cache.get(scope)
-        if cached and cached.expires_on - 300 > time.time():
-            return cached
-        try:
-            resp = requests.post(self._url, timeout=self._timeout, data={
-                "grant_type": "client_credentials",
-                "client_id": self._client_id,
-                "client_secret": self._client_secret,
-                "scope": scope,
-            })
-        except requests.RequestException as exc:
-            raise AzureAuthError("cannot reach the token endpoint %s: %s" % (self._url, exc))
-        try:
-            payload = resp.json()
-        except ValueError:
-            payload = {}
-        if resp.status_code != 200 or "access_token" not in payload:
-            raise AzureAuthError("token request to %s failed (HTTP %s): %s. Check tenant_id, client_id and "
-                                 "client_secret." % (self._url, resp.status_code,
-                                                     payload.get("error_description") or payload.get("error")
-                                                     or "no error description"))
-        token = AccessToken(payload["access_token"], int(time.time()) + int(payload.get("expires_in", 3600)))
-        self._cache[scope] = token
-        return token
+
+CREDENTIAL_HELP = ("set %s, or %s + %s + %s; without them DefaultAzureCredential tries the AZURE_* environment, "
+                   "workload identity, managed identity (%s picks a user-assigned one) and the Azure CLI (az login)"
+                   % (setting("access_token"), setting("tenant_id"), setting("client_id"), setting("client_secret"),
+                      setting("client_id")))
 
 
 def make_credential(params):
-    """Build a credential from the module's auth options; raise AzureAuthError naming what is missing."""
+    """The credential the module's options ask for (see the module docstring); raises AzureAuthError naming what
+    to set when the client-secret options are incomplete. Nothing is sent until a token is needed."""
     if params.get("access_token"):
         return StaticTokenCredential(params["access_token"])
-    missing = [name for name in ("tenant_id", "client_id", "client_secret") if not params.get(name)]
-    if missing:
-        raise AzureAuthError("no Azure credentials: set storage_azure_access_token, or storage_azure_tenant_id + "
-                             "storage_azure_client_id + storage_azure_client_secret (module options access_token, "
-                             "or tenant_id + client_id + client_secret; missing: %s; environment "
-                             "AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET also work)" % ", ".join(missing))
-    return ClientSecretCredential(params["authority_host"], params["tenant_id"], params["client_id"],
-                                  params["client_secret"], timeout=params.get("timeout") or 60)
+    authority = params.get("authority_host") or DEFAULT_AUTHORITY_HOST
+    kwargs = dict(transport_kwargs(params), authority=authority, retry_total=ARM_RETRIES)
+    if urlparse(authority).hostname not in KNOWN_AUTHORITY_HOSTS:
+        kwargs["disable_instance_discovery"] = True
+    if params.get("client_secret"):
+        missing = [name for name in ("tenant_id", "client_id") if not params.get(name)]
+        if missing:
+            raise AzureAuthError("incomplete Azure credentials: a client secret needs its tenant and client id (%s); "
+                                 "missing: %s. Or %s" % (", ".join(setting(name) for name in missing),
+                                                         ", ".join(missing), CREDENTIAL_HELP))
+        return ClientSecretCredential(params["tenant_id"], params["client_id"], params["client_secret"], **kwargs)
+    return DefaultAzureCredential(managed_identity_client_id=params.get("client_id") or None,
+                                  workload_identity_client_id=params.get("client_id") or None,
+                                  workload_identity_tenant_id=params.get("tenant_id") or None, **kwargs)
+
+
+def tls_problem(exc):
+    """What to do when ``exc`` is a TLS certificate that could not be verified, else None."""
+    if "CERTIFICATE_VERIFY_FAILED" not in str(exc):
+        return None
+    return ("the server's TLS certificate is not signed by a CA this controller trusts: give the CA bundle with %s "
+            "(for a role run: module_defaults of group/wandb_local.server.azure, or REQUESTS_CA_BUNDLE)"
+            % setting("ca_path"))
+
+
+def auth_error_message(exc):
+    """Message for a token that could not be had (or was refused): what happened, then what to set."""
+    status = getattr(exc, "status_code", None)
+    detail = (getattr(exc, "message", None) or str(exc)).strip()
+    if detail.startswith("Authentication failed: "):
+        detail = detail[len("Authentication failed: "):]
+    return "Azure authentication failed%s: %s. To fix: %s." % (" (HTTP %s)" % status if status else "", detail,
+                                                               tls_problem(exc) or CREDENTIAL_HELP)
+
+
+def connection_error_message(where, exc):
+    """Message for a request that got no answer from ``where`` (an endpoint URL)."""
+    hint = tls_problem(exc)
+    return "cannot talk to %s: %s%s" % (where, exc, ". To fix: %s." % hint if hint else "")
 
 
 def arm_scope(arm_endpoint):
@@ -284,24 +372,37 @@ def arm_scope(arm_endpoint):
 
 def _auth_policy(credential, arm_endpoint):
     """Bearer token policy; lets a loopback http fake through (azure-core refuses http by default)."""
-    loopback_http = urlparse(arm_endpoint).scheme == "http" and urlparse(arm_endpoint).hostname in LOOPBACK_HOSTS
+    loopback_http = urlparse(arm_endpoint).scheme == "http" and is_loopback(urlparse(arm_endpoint).hostname)
 
     class _Policy(azure_policies.BearerTokenCredentialPolicy):
         def on_request(self, request):
-            if loopback_http and urlparse(request.http_request.url).hostname in LOOPBACK_HOSTS:
+            if loopback_http and is_loopback(urlparse(request.http_request.url).hostname):
                 request.context.options["enforce_https"] = False
             return super(_Policy, self).on_request(request)
 
     return _Policy(credential, arm_scope(arm_endpoint))
 
 
+def validate_authority_host(value):
+    parsed = urlparse(value or "")
+    if parsed.scheme != "https" or not parsed.netloc:
+        return ("%s must be an https URL such as %s (azure-identity talks to the identity platform over TLS only), "
+                "got %r" % (setting("authority_host"), DEFAULT_AUTHORITY_HOST, value))
+    return None
+
+
 def check_arm_params(params):
     """Validate the ARM options shared by every ARM module; return an error message or None."""
     return first_error(
         validate_subscription_id(params.get("subscription_id")),
-        validate_endpoint(params.get("arm_endpoint"), "arm_endpoint", allow_http=False),
-        validate_endpoint(params.get("authority_host"), "authority_host", allow_http=False),
+        validate_endpoint(params.get("arm_endpoint"), "arm_endpoint"),
+        None if params.get("access_token") else validate_authority_host(params.get("authority_host")),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Management plane (Azure Resource Manager)
+# --------------------------------------------------------------------------------------------------
 
 
 def storage_management_client(params):
@@ -310,8 +411,7 @@ def storage_management_client(params):
     return StorageManagementClient(
         credential, params["subscription_id"], base_url=params["arm_endpoint"].rstrip("/"),
         api_version=STORAGE_API_VERSION, authentication_policy=_auth_policy(credential, params["arm_endpoint"]),
-        retry_total=3, connection_timeout=params.get("timeout") or 60, read_timeout=params.get("timeout") or 60,
-        polling_interval=2,
+        retry_total=ARM_RETRIES, polling_interval=2, **transport_kwargs(params)
     )
 
 
@@ -321,20 +421,19 @@ class ArmRestClient(object):
     def __init__(self, params):
         credential = make_credential(params)
         self.base_url = params["arm_endpoint"].rstrip("/")
-        self.timeout = params.get("timeout") or 60
         self._client = ARMPipelineClient(self.base_url, policies=[
             azure_policies.HeadersPolicy(),
             azure_policies.UserAgentPolicy("wandb_local.server"),
             ARMAutoResourceProviderRegistrationPolicy(),
-            azure_policies.RetryPolicy(retry_total=3),
+            azure_policies.RetryPolicy(retry_total=ARM_RETRIES),
             _auth_policy(credential, params["arm_endpoint"]),
-        ])
+        ], transport=RequestsTransport(**transport_kwargs(params)))
 
     def call(self, method, path, api_version, body=None):
         """Send one request; return (status, parsed JSON or None). Raises AzureError on transport faults."""
         request = HttpRequest(method, self.base_url + path, params={"api-version": api_version},
                               json=body if body is not None else None)
-        response = self._client.send_request(request, connection_timeout=self.timeout, read_timeout=self.timeout)
+        response = self._client.send_request(request)
         try:
             payload = response.json() if response.content else None
         except ValueError:
@@ -353,11 +452,13 @@ def storage_account_id(subscription_id, resource_group, account_name):
 
 
 # --------------------------------------------------------------------------------------------------
-# Data plane: Shared Key signer and a small Blob/Queue REST client
+# Data plane: Blob and Queue services through azure-storage-blob / azure-storage-queue
 # --------------------------------------------------------------------------------------------------
 
 
 class StorageError(Exception):
+    """A Blob/Queue call failed: HTTP status ('-' without an answer), error code, first line of the message."""
+
     def __init__(self, status, code, message):
         super(StorageError, self).__init__("HTTP %s %s: %s" % (status, code, message))
         self.status = status
@@ -368,11 +469,29 @@ def default_endpoint(account_name, service):
     return "https://%s.%s.core.windows.net" % (account_name, service)
 
 
+class DataClient(object):
+    """One Blob or Queue service endpoint: ``service`` is the SDK's BlobServiceClient or QueueServiceClient."""
+
+    def __init__(self, endpoint, service):
+        self.endpoint = endpoint.rstrip("/")
+        self.service = service
+
+
+def service_client(service, endpoint, credential, params):
+    """The SDK's service client with this collection's bounded retry (LinearRetry with jitter) and transport."""
+    retry_class, client_class = ((BlobLinearRetry, BlobServiceClient) if service == "blob"
+                                 else (QueueLinearRetry, QueueServiceClient))
+    retry = retry_class(backoff=DATA_BACKOFF, retry_total=DATA_RETRIES, random_jitter_range=DATA_JITTER)
+    return client_class(endpoint, credential=credential, retry_policy=retry, **transport_kwargs(params))
+
+
 def data_client(module, service, name_error=None, extra_errors=()):
-    """SharedKeyClient for a Blob/Queue module's options (``data_argument_spec(service)``).
+    """DataClient for a Blob/Queue module's options (``data_argument_spec(service)``).
 
     Fails (fail_json, before any request) with the first problem: account name, the module's ``name`` option
-    (when ``name_error`` validates it), account key, endpoint, then the module's own ``extra_errors``.
+    (when ``name_error`` validates it), account key, endpoint (https, or http to loopback only), then the module's
+    own ``extra_errors``. With ``account_key`` the SDK signs requests with it (Shared Key); without, it uses the
+    Entra ID credential of ``make_credential()`` (scope https://storage.azure.com/.default, https only).
     """
     p = module.params
     option = "%s_endpoint" % service
@@ -380,14 +499,25 @@ def data_client(module, service, name_error=None, extra_errors=()):
     error = first_error(
         validate_account_name(p["account_name"]),
         name_error(p["name"]) if name_error else None,
-        validate_account_key(p["account_key"]),
+        validate_account_key(p["account_key"]) if p["account_key"] is not None else None,
         validate_endpoint(endpoint, option),
         *extra_errors
     )
     if error:
         module.fail_json(msg=error)
-    require_libs(module)
-    return SharedKeyClient(p["account_name"], p["account_key"], endpoint, timeout=p["timeout"])
+    require_libs(module, data=True)
+    try:
+        if p["account_key"]:
+            credential = {"account_name": p["account_name"], "account_key": p["account_key"]}
+        else:
+            credential = make_credential(p)
+        return DataClient(endpoint, service_client(service, endpoint, credential, p))
+    except AzureAuthError as exc:
+        module.fail_json(msg=str(exc))
+    except ValueError as exc:
+        # The SDK refuses an Entra ID token over plain http (only an emulator on loopback gets this far).
+        module.fail_json(msg="%s %s: %s; give account_key for an emulator on http, or use https"
+                         % (setting(option), endpoint, exc))
 
 
 def exit_named(module, client, key, changed, before, after):
@@ -402,92 +532,26 @@ def exit_named(module, client, key, changed, before, after):
 def data_error(what, client, exc, service):
     """Message for a failed Blob/Queue request, naming the options to check."""
     return ("%s at %s: %s. Check storage_azure_account and storage_azure_%s_endpoint (module options account_name, "
-            "account_key and %s_endpoint)." % (what, client.endpoint, exc, service, service))
+            "account_key and %s_endpoint), or without account_key the Entra ID credentials (%s)."
+            % (what, client.endpoint, exc, service, service, CREDENTIAL_HELP))
 
 
-def shared_key_signature(account_name, account_key, method, url, headers):
-    """Authorization header value for the Blob/Queue services (Shared Key, version 2009-09-19 and later).
+class _StorageCall(object):
+    """``with _StorageCall(client):`` turns the SDK's errors into StorageError (status, code, first line)."""
 
-    String-to-sign: verb, the standard headers in their fixed order (Content-Length empty when 0), the
-    canonicalized x-ms-* headers, then the canonicalized resource (/account + URL path, then each query
-    parameter as lowercase name:value, sorted by name).
-    """
-    lower = dict((k.lower(), str(v)) for k, v in headers.items())
-    length = lower.get("content-length", "")
-    if length == "0":
-        length = ""
-    standard = [
-        method.upper(),
-        lower.get("content-encoding", ""),
-        lower.get("content-language", ""),
-        length,
-        lower.get("content-md5", ""),
-        lower.get("content-type", ""),
-        "" if "x-ms-date" in lower else lower.get("date", ""),
-        lower.get("if-modified-since", ""),
-        lower.get("if-match", ""),
-        lower.get("if-none-match", ""),
-        lower.get("if-unmodified-since", ""),
-        lower.get("range", ""),
-    ]
-    ms_headers = sorted((k, v) for k, v in lower.items() if k.startswith("x-ms-"))
-    canonical_headers = "".join("%s:%s\n" % (k, re.sub(r"\s+", " ", v.strip())) for k, v in ms_headers)
-    parsed = urlparse(url)
-    resource = "/%s%s" % (account_name, unquote(parsed.path) or "/")
-    query = {}
-    for name, value in parse_qsl(parsed.query, keep_blank_values=True):
-        query.setdefault(name.lower(), []).append(value)
-    for name in sorted(query):
-        resource += "\n%s:%s" % (name, ",".join(sorted(query[name])))
-    string_to_sign = "\n".join(standard) + "\n" + canonical_headers + resource
-    digest = hmac.new(base64.b64decode(account_key), string_to_sign.encode("utf-8"), hashlib.sha256).digest()
-    return "SharedKey %s:%s" % (account_name, base64.b64encode(digest).decode("ascii"))
+    def __init__(self, client):
+        self.client = client
 
+    def __enter__(self):
+        return self
 
-class SharedKeyClient(object):
-    """Minimal REST client for one storage service endpoint (blob or queue) with Shared Key auth."""
-
-    def __init__(self, account_name, account_key, endpoint, timeout=60):
-        self.account_name = account_name
-        self._key = account_key
-        self.endpoint = endpoint.rstrip("/")
-        self.timeout = timeout
-
-    def request(self, method, path, query=None, headers=None, body=None, ok=(200, 201, 202, 204)):
-        """Signed request to endpoint + path; returns the response; raises StorageError unless in `ok`."""
-        url = self.endpoint + path
-        if query:
-            url += "?" + urlencode(query)
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        all_headers = {
-            "x-ms-date": datetime.datetime.now(datetime.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT"),
-            "x-ms-version": DATA_API_VERSION,
-            "Content-Length": str(len(data or b"")),
-        }
-        if data:
-            all_headers["Content-Type"] = "application/xml"
-        all_headers.update(headers or {})
-        all_headers["Authorization"] = shared_key_signature(self.account_name, self._key, method, url, all_headers)
-        try:
-            resp = requests.request(method, url, headers=all_headers, data=data, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise StorageError("-", "ConnectionError", "cannot reach %s: %s" % (self.endpoint, exc))
-        if resp.status_code not in ok:
-            code, message = resp.headers.get("x-ms-error-code", ""), resp.reason
-            try:
-                root = parse_xml(resp.content)
-                code = root.findtext("Code") or code
-                message = (root.findtext("Message") or message).splitlines()[0]
-            except ET.ParseError:
-                pass
-            raise StorageError(resp.status_code, code, message)
-        return resp
-
-
-def parse_xml(content):
-    if isinstance(content, bytes):
-        content = content.decode("utf-8-sig")
-    return ET.fromstring(content)
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or not isinstance(exc, AzureError):
+            return False
+        if isinstance(exc, HttpResponseError) and exc.status_code:
+            message = (exc.message or exc.reason or "").strip().splitlines() or [""]
+            raise StorageError(exc.status_code, exc.error_code or "", message[0])
+        raise StorageError("-", "ConnectionError", connection_error_message(self.client.endpoint, exc))
 
 
 # Blob containers ----------------------------------------------------------------------------------
@@ -495,48 +559,72 @@ def parse_xml(content):
 
 def get_container(client, name):
     """Return {'public_access': None|'blob'|'container'} or None when the container does not exist."""
-    resp = client.request("GET", "/" + name, {"restype": "container"}, ok=(200, 404))
-    if resp.status_code == 404:
-        return None
-    return {"public_access": resp.headers.get("x-ms-blob-public-access") or None}
+    with _StorageCall(client):
+        try:
+            props = client.service.get_container_client(name).get_container_properties()
+        except ResourceNotFoundError:
+            return None
+    return {"public_access": props.public_access or None}
 
 
 def create_container(client, name):
-    """Create a private container (no x-ms-blob-public-access header)."""
-    client.request("PUT", "/" + name, {"restype": "container"}, ok=(201, 409))
+    """Create a private container (no public access); one that appeared meanwhile is fine."""
+    with _StorageCall(client):
+        try:
+            client.service.create_container(name)
+        except ResourceExistsError:
+            pass
 
 
 def make_container_private(client, name):
-    """Set Container ACL without the public-access header, keeping the stored access policies."""
-    acl = client.request("GET", "/" + name, {"restype": "container", "comp": "acl"}).content
-    body = acl.decode("utf-8-sig") if acl else "<?xml version=\"1.0\" encoding=\"utf-8\"?><SignedIdentifiers />"
-    client.request("PUT", "/" + name, {"restype": "container", "comp": "acl"}, body=body)
+    """Set the container ACL without public access, keeping its stored access policies."""
+    with _StorageCall(client):
+        container = client.service.get_container_client(name)
+        acl = container.get_container_access_policy()
+        identifiers = dict((si.id, si.access_policy) for si in acl.get("signed_identifiers") or [])
+        container.set_container_access_policy(signed_identifiers=identifiers, public_access=None)
 
 
 def delete_container(client, name):
-    client.request("DELETE", "/" + name, {"restype": "container"}, ok=(202, 404))
+    with _StorageCall(client):
+        try:
+            client.service.delete_container(name)
+        except ResourceNotFoundError:
+            pass
 
 
 # Queues --------------------------------------------------------------------------------------------
 
 
 def queue_exists(client, name):
-    resp = client.request("GET", "/" + name, {"comp": "metadata"}, ok=(200, 404))
-    return resp.status_code == 200
+    with _StorageCall(client):
+        try:
+            client.service.get_queue_client(name).get_queue_properties()
+        except ResourceNotFoundError:
+            return False
+    return True
 
 
 def create_queue(client, name):
-    client.request("PUT", "/" + name, ok=(201, 204))
+    with _StorageCall(client):
+        try:
+            client.service.create_queue(name)
+        except ResourceExistsError:
+            pass
 
 
 def delete_queue(client, name):
-    client.request("DELETE", "/" + name, ok=(204, 404))
+    with _StorageCall(client):
+        try:
+            client.service.delete_queue(name)
+        except ResourceNotFoundError:
+            pass
 
 
 # Blob service CORS ---------------------------------------------------------------------------------
 
-_CORS_FIELDS = (("AllowedOrigins", "origins"), ("AllowedMethods", "methods"),
-                ("AllowedHeaders", "allowed_headers"), ("ExposedHeaders", "exposed_headers"))
+_CORS_FIELDS = (("allowed_origins", "origins"), ("allowed_methods", "methods"),
+                ("allowed_headers", "allowed_headers"), ("exposed_headers", "exposed_headers"))
 
 
 def normalize_cors_rule(rule):
@@ -553,30 +641,23 @@ def normalize_cors_rule(rule):
 
 def get_blob_cors(client):
     """Read the blob service's CORS rules as a list of normalized rule dicts."""
-    root = parse_xml(client.request("GET", "/", {"restype": "service", "comp": "properties"}).content)
+    with _StorageCall(client):
+        props = client.service.get_service_properties()
     rules = []
-    for node in root.findall("./Cors/CorsRule"):
-        rule = {}
-        for xml_name, key in _CORS_FIELDS:
-            rule[key] = (node.findtext(xml_name) or "").split(",")
-        rule["max_age"] = node.findtext("MaxAgeInSeconds") or 0
+    for cors_rule in props.get("cors") or []:
+        # The SDK gives each field as the service's comma-separated text.
+        rule = dict((key, (getattr(cors_rule, attr, None) or "").split(",")) for attr, key in _CORS_FIELDS)
+        rule["max_age"] = cors_rule.max_age_in_seconds or 0
         rules.append(normalize_cors_rule(rule))
     return rules
 
 
 def set_blob_cors(client, rules):
-    """Replace the blob service's CORS rules; other service properties are left as they are."""
-    root = ET.Element("StorageServiceProperties")
-    cors = ET.SubElement(root, "Cors")
-    for rule in rules:
-        node = ET.SubElement(cors, "CorsRule")
-        for xml_name, key in _CORS_FIELDS[:2]:
-            ET.SubElement(node, xml_name).text = ",".join(rule[key])
-        ET.SubElement(node, "MaxAgeInSeconds").text = str(rule["max_age"])
-        ET.SubElement(node, "ExposedHeaders").text = ",".join(rule["exposed_headers"])
-        ET.SubElement(node, "AllowedHeaders").text = ",".join(rule["allowed_headers"])
-    body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>" + ET.tostring(root, encoding="unicode")
-    client.request("PUT", "/", {"restype": "service", "comp": "properties"}, body=body)
+    """Replace the blob service's CORS rules; other service properties are left as they are (not sent)."""
+    cors = [CorsRule(rule["origins"], rule["methods"], allowed_headers=rule["allowed_headers"],
+                     exposed_headers=rule["exposed_headers"], max_age_in_seconds=rule["max_age"]) for rule in rules]
+    with _StorageCall(client):
+        client.service.set_service_properties(cors=cors)
 
 
 def cors_origin(origin):

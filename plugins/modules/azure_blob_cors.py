@@ -16,8 +16,8 @@ description:
   - Reads the Blob service properties first and writes only when the rules differ (order-insensitive).
     Only the C(Cors) element is sent, so logging, metrics and other service properties stay as they are.
   - The rule set is exclusive, other CORS rules of the Blob service are replaced.
-  - Uses the Blob service REST API with Shared Key authorization, so the same requests work against Azure and
-    against the Azurite emulator (set O(blob_endpoint)).
+  - Uses C(azure-storage-blob) (C(BlobServiceClient)) with the account key or Entra ID, so the same calls work
+    against Azure and against the Azurite emulator (set O(blob_endpoint)).
 author:
   - wandb_local.server maintainers (!UNKNOWN)
 options:

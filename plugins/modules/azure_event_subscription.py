@@ -52,6 +52,7 @@ options:
     default: 300
 requirements:
   - azure-mgmt-core
+  - azure-identity
 extends_documentation_fragment:
   - wandb_local.server._azure
   - wandb_local.server._azure.arm
@@ -89,6 +90,7 @@ id:
   type: str
 """
 
+import random
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -98,9 +100,12 @@ from ansible_collections.wandb_local.server.plugins.module_utils._azure import (
     ArmRestClient,
     AzureAuthError,
     AzureError,
+    ClientAuthenticationError,
     arm_argument_spec,
     arm_error_message,
+    auth_error_message,
     check_arm_params,
+    connection_error_message,
     first_error,
     require_libs,
     storage_account_id,
@@ -191,7 +196,7 @@ def main():
     )
     if error:
         module.fail_json(msg=error)
-    require_libs(module, arm=True)
+    require_libs(module)
 
     account_id = storage_account_id(p["subscription_id"], p["resource_group"], p["account_name"])
     path = "%s/providers/Microsoft.EventGrid/eventSubscriptions/%s" % (account_id, p["name"])
@@ -229,9 +234,11 @@ def main():
                     _wait(module, client, path, payload)
     except AzureAuthError as exc:
         module.fail_json(msg=str(exc))
+    except ClientAuthenticationError as exc:
+        module.fail_json(msg="event subscription %s: %s" % (p["name"], auth_error_message(exc)))
     except AzureError as exc:
-        module.fail_json(msg="event subscription %s: cannot talk to Azure Resource Manager at %s: %s"
-                         % (p["name"], p["arm_endpoint"], exc))
+        module.fail_json(msg="event subscription %s: %s" % (
+            p["name"], connection_error_message("Azure Resource Manager at %s" % p["arm_endpoint"], exc)))
 
     result["event_subscription"] = after
     if module._diff:
@@ -240,7 +247,11 @@ def main():
 
 
 def _wait(module, client, path, payload):
-    """Poll the subscription until its provisioning state is final (bounded by wait_timeout)."""
+    """Poll the subscription until its provisioning state is final.
+
+    Bounded by wait_timeout; the pause between reads doubles from 0.25 s up to 5 s and each one is drawn at random
+    between half and all of it (jitter: runs started together do not poll in step). The reads themselves are
+    retried only by azure-core's RetryPolicy."""
     deadline = time.time() + module.params["wait_timeout"]
     state = ((payload or {}).get("properties") or {}).get("provisioningState")
     delay = 0.25
@@ -251,7 +262,7 @@ def _wait(module, client, path, payload):
         if time.time() > deadline:
             module.fail_json(msg="event subscription %s still %s after %s s (wait_timeout)"
                              % (module.params["name"], state, module.params["wait_timeout"]))
-        time.sleep(delay)
+        time.sleep(min(random.uniform(delay / 2, delay), max(0, deadline - time.time())))
         delay = min(delay * 2, 5)
         status, payload = client.call("GET", path, EVENTGRID_API_VERSION)
         if status != 200:

@@ -15,8 +15,10 @@ description:
     access not disabled (the W&B server authenticates with the account key).
   - The SKU and kind are used only at creation; an adopted account keeps its own. A location that differs from an
     existing account's is an error (Azure cannot move an account).
-  - With O(return_key=true) the first account key (C(key1), via C(listKeys)) is returned as RV(key). Set C(no_log)
-    on such a task, as Ansible cannot hide a returned value otherwise.
+  - With O(return_key=true) the first account key (C(key1)) is returned as RV(key). Set C(no_log) on such a task, as
+    Ansible cannot hide a returned value otherwise. Azure Resource Manager never returns keys with the account (its
+    GET leaves them out by design): they come from the C(listKeys) action, one more request, which also needs its
+    own permission (C(Microsoft.Storage/storageAccounts/listkeys/action)).
   - Uses azure-mgmt-storage against Azure Resource Manager with api-version C(2023-05-01). The key never appears in
     the diff.
 author:
@@ -50,6 +52,7 @@ options:
     default: false
 requirements:
   - azure-mgmt-storage
+  - azure-identity
 extends_documentation_fragment:
   - wandb_local.server._azure
   - wandb_local.server._azure.arm
@@ -103,10 +106,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wandb_local.server.plugins.module_utils._azure import (
     AzureAuthError,
     AzureError,
+    ClientAuthenticationError,
     HttpResponseError,
     ResourceNotFoundError,
     arm_argument_spec,
+    auth_error_message,
     check_arm_params,
+    connection_error_message,
     first_error,
     require_libs,
     storage_account_id,
@@ -169,7 +175,7 @@ def main():
     )
     if error:
         module.fail_json(msg=error)
-    require_libs(module, arm=True)
+    require_libs(module)
 
     rg, name = p["resource_group"], p["name"]
     result = dict(changed=False)
@@ -209,6 +215,7 @@ def main():
                     updated = client.storage_accounts.update(rg, name, {"properties": _secure_properties()})
                     after = _view(updated.as_dict())
 
+        # The key is not part of the account read above: ARM hands keys out only through the listKeys action.
         if p["return_key"] and not (module.check_mode and current is None):
             keys = client.storage_accounts.list_keys(rg, name).as_dict().get("keys") or []
             if not keys:
@@ -217,11 +224,13 @@ def main():
             result["key"] = wanted[0]["value"]
     except AzureAuthError as exc:
         module.fail_json(msg=str(exc))
+    except ClientAuthenticationError as exc:
+        module.fail_json(msg="storage account %s: %s" % (name, auth_error_message(exc)))
     except HttpResponseError as exc:
         module.fail_json(msg="storage account %s in resource group %s: %s" % (name, rg, exc.message or exc))
     except AzureError as exc:
-        module.fail_json(msg="storage account %s: cannot talk to Azure Resource Manager at %s: %s"
-                         % (name, p["arm_endpoint"], exc))
+        module.fail_json(msg="storage account %s: %s" % (
+            name, connection_error_message("Azure Resource Manager at %s" % p["arm_endpoint"], exc)))
 
     result["account"] = after
     if module._diff:

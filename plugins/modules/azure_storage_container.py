@@ -10,9 +10,9 @@ module: azure_storage_container
 short_description: Ensure a private Azure blob container
 version_added: 0.1.0
 description:
-  - Creates a blob container with no anonymous (public) access, or makes an existing one private, through the
-    Blob service REST API with Shared Key authorization.
-  - The same requests work against Azure and against the Azurite emulator (set O(blob_endpoint)).
+  - Creates a blob container with no anonymous (public) access, or makes an existing one private, through
+    C(azure-storage-blob) (C(BlobServiceClient)) with the account key or Entra ID.
+  - The same calls work against Azure and against the Azurite emulator (set O(blob_endpoint)).
   - Making an existing container private keeps its stored access policies (the ACL is read and written back
     without the public-access header).
   - Names are checked against Azure's naming rules before any request is sent.

@@ -10,9 +10,10 @@ module: azure_storage_queue
 short_description: Ensure an Azure storage queue
 version_added: 0.1.0
 description:
-  - Creates (or deletes) a queue of an Azure storage account through the Queue service REST API with Shared Key
-    authorization. The W&B server reads the Event Grid notifications of new blobs from it.
-  - The same requests work against Azure and against the Azurite emulator (set O(queue_endpoint)).
+  - Creates (or deletes) a queue of an Azure storage account through C(azure-storage-queue)
+    (C(QueueServiceClient)) with the account key or Entra ID. The W&B server reads the Event Grid notifications
+    of new blobs from it.
+  - The same calls work against Azure and against the Azurite emulator (set O(queue_endpoint)).
   - Names are checked against Azure's naming rules before any request is sent.
 author:
   - wandb_local.server maintainers (!UNKNOWN)

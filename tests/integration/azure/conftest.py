@@ -3,6 +3,7 @@
 Both bind 127.0.0.1 on free ports, are started here and stopped by the fixtures' finalizers; Azurite runs under
 `timeout` in its own process group (tests/support/emulators.py). Azurite comes from tests/fixtures/azurite (npm,
 azurite@3.35.0); when its node_modules is missing it is installed from the lock file with `npm ci` (bounded).
+The fake serves HTTPS with a session test CA (tests/support/tls.py), given to the modules as ca_path.
 The names of the test account, subscription, resource group and tenant are in azure_testenv.py.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from support import emulators
+from support.tls import make_tls
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent.parent
@@ -57,10 +59,18 @@ def azurite(tmp_path_factory, account_key):
         proc.stop()
 
 
+@pytest.fixture(scope="session")
+def fake_tls(tmp_path_factory):
+    """One test CA and a certificate for 127.0.0.1 for every fake of the session (the fake serves HTTPS, as ARM and
+    the identity platform do: azure-identity refuses an http authority)."""
+    return make_tls(tmp_path_factory.mktemp("azure-fake-tls"), "azure fake test CA")
+
+
 @pytest.fixture()
-def fake(account_key):
+def fake(account_key, fake_tls):
     """A fresh ARM/Event Grid fake whose listKeys hands out the Azurite account's key as key1."""
-    server = FakeAzure(resource_groups=[RESOURCE_GROUP], account_keys={ACCOUNT: account_key}, tenant_id=TENANT)
+    server = FakeAzure(resource_groups=[RESOURCE_GROUP], account_keys={ACCOUNT: account_key}, tenant_id=TENANT,
+                       tls=fake_tls)
     server.serve()
     yield server
     server.stop()
@@ -68,7 +78,8 @@ def fake(account_key):
 
 @pytest.fixture()
 def arm_args(fake):
-    """Module options for the fake, authenticating with a client secret through the fake's token endpoint."""
+    """Module options for the fake, authenticating with a client secret (azure-identity's ClientSecretCredential)
+    through the fake's identity platform, trusting the fake's CA (ca_path)."""
     return dict(subscription_id=SUBSCRIPTION, resource_group=RESOURCE_GROUP, tenant_id=TENANT,
                 client_id=fake.client_id, client_secret=fake.client_secret, arm_endpoint=fake.url,
-                authority_host=fake.url)
+                authority_host=fake.url, ca_path=fake.ca_path)

@@ -19,6 +19,7 @@ from ansible_collections.wandb_local.server.plugins.modules import (
     azure_storage_queue,
 )
 
+from azure_fake import is_identity_path  # tests/fixtures/azure_fake, on sys.path (conftest)
 from azure_testenv import ACCOUNT, RESOURCE_GROUP, SUBSCRIPTION  # tests/integration/azure, on sys.path (conftest)
 
 ACCOUNT_ID = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/%s"
@@ -26,8 +27,17 @@ ACCOUNT_ID = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/s
 
 
 def arm_calls(fake):
+    """The requests to ARM (not to the identity platform: discovery document, token endpoint)."""
     return [(r["method"], r["path"], r["query"].get("api-version")) for r in fake.requests
-            if "/oauth2/" not in r["path"]]
+            if not is_identity_path(r["path"])]
+
+
+def direct(fake):
+    """A requests session that trusts the fake's CA, for talking to the fake behind the modules' back."""
+    session = requests.Session()
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment wins over session.verify
+    session.verify = fake.ca_path
+    return session
 
 
 def test_account_created_secure_idempotent_and_key_hidden(fake, arm_args, account_key, run_module):
@@ -64,7 +74,7 @@ def test_account_created_secure_idempotent_and_key_hidden(fake, arm_args, accoun
 
 def test_existing_insecure_account_is_adopted_and_fixed(fake, arm_args, run_module):
     token = fake.issue_token()
-    resp = requests.put(fake.url + ACCOUNT_ID, params={"api-version": "2023-05-01"},
+    resp = direct(fake).put(fake.url + ACCOUNT_ID, params={"api-version": "2023-05-01"},
                         headers={"Authorization": "Bearer " + token}, timeout=10,
                         json={"location": "West Europe", "sku": {"name": "Standard_GRS"}, "kind": "StorageV2",
                               "properties": {"supportsHttpsTrafficOnly": False, "minimumTlsVersion": "TLS1_0",
@@ -97,9 +107,31 @@ def test_account_in_other_location_or_missing_location_fails(fake, arm_args, run
 def test_wrong_client_secret_fails_clearly(fake, arm_args, run_module):
     result = run_module(azure_storage_account, dict(arm_args, name=ACCOUNT, location="eastus",
                                                     client_secret="not-the-secret"))
-    assert result.failed and "client_secret" in result["msg"] and "401" in result["msg"]
+    assert result.failed and "Invalid client secret" in result["msg"], result
+    assert "storage_azure_client_secret (module option client_secret)" in result["msg"]
     assert "not-the-secret" not in json.dumps(result)
-    assert not [r for r in fake.requests if "/oauth2/" not in r["path"]]
+    assert [r["method"] for r in fake.requests if "/oauth2/" in r["path"]] == ["POST"]  # asked once, no retry
+    assert not arm_calls(fake)
+
+
+def test_client_secret_through_the_identity_platform(fake, arm_args, run_module):
+    """azure-identity's ClientSecretCredential: the tenant's discovery document, then one token for ARM's scope."""
+    assert run_module(azure_storage_account, dict(arm_args, name=ACCOUNT, location="eastus")).changed
+    identity = [(r["method"], r["path"]) for r in fake.requests if is_identity_path(r["path"])]
+    assert identity == [("GET", "/%s/v2.0/.well-known/openid-configuration" % arm_args["tenant_id"]),
+                        ("POST", "/%s/oauth2/v2.0/token" % arm_args["tenant_id"])]
+    token = [r for r in fake.requests if r["path"].endswith("/token")][0]["body"]
+    assert token["grant_type"] == "client_credentials" and token["scope"] == fake.url + "/.default"
+
+
+def test_http_authority_or_untrusted_fake_is_refused(fake, arm_args, run_module):
+    http = run_module(azure_storage_account, dict(arm_args, name=ACCOUNT, authority_host="http://127.0.0.1:1"))
+    assert http.failed and "storage_azure_authority_host (module option authority_host)" in http["msg"]
+    assert "https" in http["msg"]
+    untrusted = run_module(azure_storage_account, dict(arm_args, name=ACCOUNT, ca_path=None))
+    assert untrusted.failed and "CERTIFICATE_VERIFY_FAILED" in untrusted["msg"], untrusted
+    assert "give the CA bundle with module option ca_path" in untrusted["msg"]
+    assert not fake.requests  # the TLS handshake failed before any request
 
 
 def test_access_token_credential(fake, arm_args, run_module):
@@ -169,6 +201,7 @@ def test_event_subscription_on_missing_account_fails(fake, arm_args, run_module)
 def test_fake_rejects_what_the_descriptions_do_not_allow(fake):
     """The fake itself: wrong api-version, verb, path or body are refused."""
     headers = {"Authorization": "Bearer " + fake.issue_token()}
+    requests = direct(fake)  # pylint: disable=redefined-outer-name
     url = fake.url + ACCOUNT_ID
     body = {"location": "eastus", "sku": {"name": "Standard_LRS"}, "kind": "StorageV2"}
     assert requests.put(url, params={"api-version": "2021-01-01"}, json=body, headers=headers,

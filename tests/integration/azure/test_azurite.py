@@ -1,18 +1,24 @@
 """azure_storage_container, azure_storage_queue and azure_blob_cors against Azurite 3.35 (a real emulator)."""
 from __future__ import annotations
 
+import datetime
 import json
 
+import pytest
 import requests
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.blob import AccessPolicy
 
-from ansible_collections.wandb_local.server.plugins.module_utils._azure import SharedKeyClient
 from ansible_collections.wandb_local.server.plugins.modules import (
     azure_blob_cors,
     azure_storage_container,
     azure_storage_queue,
 )
 
+from azure_testenv import blob_service, queue_service  # tests/integration/azure, on sys.path (conftest)
+
 ORIGIN = "https://wandb.example.com"
+EXPIRY = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def blob_args(azurite, **extra):
@@ -32,16 +38,15 @@ def test_container_created_private_and_idempotent(azurite, run_module):
     checked = run_module(azure_storage_container, args, check_mode=True, diff=True)
     assert checked.changed and not checked.failed
     assert checked["diff"]["before"]["exists"] is False and checked["diff"]["after"]["exists"] is True
-    client = SharedKeyClient(azurite.account, azurite.key, azurite.blob_endpoint)
-    assert client.request("GET", "/wandb-files", {"restype": "container"}, ok=(200, 404)).status_code == 404
+    container = blob_service(azurite.account, azurite.key, azurite.blob_endpoint).get_container_client("wandb-files")
+    assert not container.exists()
 
     first = run_module(azure_storage_container, args, diff=True)
     assert first.changed and not first.failed, first
     second = run_module(azure_storage_container, args)
     assert not second.changed and not second.failed
 
-    resp = client.request("GET", "/wandb-files", {"restype": "container"})
-    assert "x-ms-blob-public-access" not in resp.headers  # private
+    assert container.get_container_properties().public_access is None  # private
     # Anonymous read is refused for a private container.
     anon = requests.get(azurite.blob_endpoint + "/wandb-files?restype=container&comp=list", timeout=10)
     assert anon.status_code in (401, 403, 404)
@@ -49,15 +54,18 @@ def test_container_created_private_and_idempotent(azurite, run_module):
 
 
 def test_public_container_is_made_private(azurite, run_module):
-    client = SharedKeyClient(azurite.account, azurite.key, azurite.blob_endpoint)
-    client.request("PUT", "/was-public", {"restype": "container"}, headers={"x-ms-blob-public-access": "container"})
-    assert client.request("GET", "/was-public", {"restype": "container"}).headers["x-ms-blob-public-access"] == \
-        "container"
+    service = blob_service(azurite.account, azurite.key, azurite.blob_endpoint)
+    container = service.create_container("was-public", public_access="container")
+    container.set_container_access_policy({"reader": AccessPolicy(permission="r", expiry=EXPIRY)},
+                                          public_access="container")
+    assert container.get_container_properties().public_access == "container"
     result = run_module(azure_storage_container, blob_args(azurite, name="was-public"), diff=True)
     assert result.changed
     assert result["diff"]["before"]["public_access"] == "container"
     assert result["diff"]["after"]["public_access"] is None
-    assert "x-ms-blob-public-access" not in client.request("GET", "/was-public", {"restype": "container"}).headers
+    assert container.get_container_properties().public_access is None
+    # The stored access policy is kept.
+    assert [si.id for si in container.get_container_access_policy()["signed_identifiers"]] == ["reader"]
     assert not run_module(azure_storage_container, blob_args(azurite, name="was-public")).changed
 
 
@@ -73,23 +81,22 @@ def test_queue_created_and_idempotent(azurite, run_module):
     checked = run_module(azure_storage_queue, args, check_mode=True, diff=True)
     assert checked.changed and checked["diff"] == {"before": {"name": "wandb-file-events", "exists": False},
                                                    "after": {"name": "wandb-file-events", "exists": True}}
-    client = SharedKeyClient(azurite.account, azurite.key, azurite.queue_endpoint)
-    assert client.request("GET", "/wandb-file-events", {"comp": "metadata"}, ok=(200, 404)).status_code == 404
+    queue = queue_service(azurite.account, azurite.key, azurite.queue_endpoint).get_queue_client("wandb-file-events")
+    with pytest.raises(ResourceNotFoundError):
+        queue.get_queue_properties()
     assert run_module(azure_storage_queue, args).changed
     assert not run_module(azure_storage_queue, args).changed
     # The queue works: a message put in comes back out.
-    client.request("POST", "/wandb-file-events/messages",
-                   body="<QueueMessage><MessageText>aGVsbG8=</MessageText></QueueMessage>")
-    got = client.request("GET", "/wandb-file-events/messages")
-    assert b"aGVsbG8=" in got.content
+    queue.send_message("aGVsbG8=")
+    assert queue.receive_message().content == "aGVsbG8="
 
 
 def test_blob_cors_set_read_back_and_preflight(azurite, run_module):
     args = blob_args(azurite, origins=[ORIGIN])
     checked = run_module(azure_blob_cors, args, check_mode=True, diff=True)
     assert checked.changed and checked["diff"]["before"] == {"rules": []}
-    client = SharedKeyClient(azurite.account, azurite.key, azurite.blob_endpoint)
-    assert b"<CorsRule>" not in client.request("GET", "/", {"restype": "service", "comp": "properties"}).content
+    service = blob_service(azurite.account, azurite.key, azurite.blob_endpoint)
+    assert not service.get_service_properties()["cors"]
 
     first = run_module(azure_blob_cors, args, diff=True)
     assert first.changed and not first.failed, first
@@ -98,10 +105,9 @@ def test_blob_cors_set_read_back_and_preflight(azurite, run_module):
     assert not run_module(azure_blob_cors, args).changed
 
     # Read back straight from the service.
-    props = client.request("GET", "/", {"restype": "service", "comp": "properties"}).content.decode("utf-8-sig")
-    assert "<AllowedOrigins>%s</AllowedOrigins>" % ORIGIN in props
-    assert "<AllowedMethods>GET,PUT</AllowedMethods>" in props
-    assert "<AllowedHeaders>*</AllowedHeaders>" in props and "<ExposedHeaders>*</ExposedHeaders>" in props
+    [rule] = service.get_service_properties()["cors"]
+    assert (rule.allowed_origins, rule.allowed_methods, rule.allowed_headers, rule.exposed_headers,
+            rule.max_age_in_seconds) == (ORIGIN, "GET,PUT", "*", "*", 3600)
 
     # A browser preflight from the W&B origin for an upload is answered 200 with the origin allowed.
     run_module(azure_storage_container, blob_args(azurite, name="wandb-files"))

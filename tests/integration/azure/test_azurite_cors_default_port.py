@@ -4,12 +4,14 @@ from __future__ import annotations
 import requests
 
 from ansible_collections.wandb_local.server.plugins.module_utils._azure import (
-    SharedKeyClient,
+    DataClient,
     get_blob_cors,
     normalize_cors_rule,
     set_blob_cors,
 )
 from ansible_collections.wandb_local.server.plugins.modules import azure_blob_cors, azure_storage_container
+
+from azure_testenv import blob_service  # tests/integration/azure, on sys.path (conftest)
 
 ORIGIN = "https://wandb.example.net"
 
@@ -24,7 +26,7 @@ def _preflight(azurite, origin):
 
 
 def test_blob_cors_origin_has_no_default_port(azurite, run_module):
-    client = SharedKeyClient(azurite.account, azurite.key, azurite.blob_endpoint)
+    client = DataClient(azurite.blob_endpoint, blob_service(azurite.account, azurite.key, azurite.blob_endpoint))
     assert not run_module(azure_storage_container, _args(azurite, name="wandb-origin")).failed
     # What an older version stored for HOST=https://wandb.example.net:443: the browser's preflight is refused.
     set_blob_cors(client, [normalize_cors_rule(dict(origins=[ORIGIN + ":443"], methods=["GET", "PUT"],

@@ -441,8 +441,8 @@ def test_gcp_and_azure_hints_name_the_inventory_variables_too():
     assert "storage_gcp_credentials_file (team buckets: team_storage_gcp_credentials_file; module option " \
            "credentials_file)" in _gcp._hint(401)  # pylint: disable=protected-access
     assert "storage_gcp_project" in _gcp._hint(404)  # pylint: disable=protected-access
-    with pytest.raises(_azure.AzureAuthError, match="set storage_azure_access_token, or storage_azure_tenant_id"):
-        _azure.make_credential({})
+    with pytest.raises(_azure.AzureAuthError, match=r"storage_azure_tenant_id \(module option tenant_id\)"):
+        _azure.make_credential({"client_secret": "s"})  # without the secret: DefaultAzureCredential, no error
 
     class Client:
         endpoint = "http://127.0.0.1:10000/acct"
