@@ -3,7 +3,8 @@
 """Start/stop Azurite and the local ARM/Event Grid fake for the storage_azure Molecule scenario.
 
 `stack.py start DIR` starts both on 127.0.0.1 (free ports, each under `timeout`, own process group), writes a
-random account key and client secret into DIR (mode 0600) and DIR/state.json (ports, pids). `stack.py stop DIR`
+random account key and client secret into DIR (mode 0600) and DIR/state.json (ports, pids). The fake serves HTTPS
+with a test CA it makes in DIR/tls (ca.pem: the modules' ca_path). `stack.py stop DIR`
 ends those process groups (by the recorded pids only). Processes and emulators: tests/support (shared with pytest).
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ def start(state_dir):
     secret_file(state_dir / "client_secret", secrets.token_urlsafe(24))
     azurite = emulators.azurite(state_dir / "azurite", state_dir / "azurite.log", ACCOUNT, key, seconds=LIFETIME)
     fake = emulators.api_fake("azure_fake", state_dir, [
-        "--resource-group", RESOURCE_GROUP, "--client-secret-file", state_dir / "client_secret",
+        "--tls-dir", state_dir / "tls", "--resource-group", RESOURCE_GROUP, "--client-secret-file", state_dir / "client_secret",
         "--account-key-file", "%s=%s" % (ACCOUNT, state_dir / "account_key")], seconds=LIFETIME)
     try:
         fake_port = emulators.wait_api_fake(fake, 60)

@@ -222,27 +222,24 @@ def storage_gcp_case(ctx: Ctx) -> Target:
 
 
 def storage_azure_case(ctx: Ctx) -> Target:
-    from ansible_collections.wandb_local.server.plugins.module_utils._azure import (  # pylint: disable=import-outside-toplevel
-        SharedKeyClient,
-        parse_xml,
-    )
+    from azure.storage.blob import BlobServiceClient  # pylint: disable=import-outside-toplevel
+    from azure.storage.queue import QueueServiceClient  # pylint: disable=import-outside-toplevel
     arm = ctx.fixture("hardening_arm_fake")()
     azurite = ctx.fixture("hardening_azurite")
     blob = "http://127.0.0.1:%d/%s" % (azurite.ports["blob"], AZURE_ACCOUNT)
     queue = "http://127.0.0.1:%d/%s" % (azurite.ports["queue"], AZURE_ACCOUNT)
     key = ctx.secrets["azure_account_key"]
 
-    def names(endpoint):
-        root = parse_xml(SharedKeyClient(AZURE_ACCOUNT, key, endpoint).request("GET", "/", {"comp": "list"}).content)
-        return sorted(n.text for n in root.iter("Name") if ctx.tag in (n.text or ""))
+    credential = {"account_name": AZURE_ACCOUNT, "account_key": key}
+    blobs, queues = BlobServiceClient(blob, credential=credential), QueueServiceClient(queue, credential=credential)
 
     def observe():
-        cors = SharedKeyClient(AZURE_ACCOUNT, key, blob).request(
-            "GET", "/", {"restype": "service", "comp": "properties"}).content
         with arm.lock:
             accounts, subs = sorted(arm.accounts), sorted(arm.event_subs)
-        return {"accounts": accounts, "event_subscriptions": subs, "containers": names(blob), "queues": names(queue),
-                "blob_service_cors": b"<CorsRule>" in cors}
+        return {"accounts": accounts, "event_subscriptions": subs,
+                "containers": sorted(c.name for c in blobs.list_containers() if ctx.tag in c.name),
+                "queues": sorted(q.name for q in queues.list_queues() if ctx.tag in q.name),
+                "blob_service_cors": bool(blobs.get_service_properties()["cors"])}
     return Target(
         vars={"wandb_server_host": HOST, "storage_provider": "azure", "storage_bucket": ctx.tag + "-files",
               "storage_queue": ctx.tag + "-events", "storage_azure_subscription_id": AZURE_SUBSCRIPTION,
@@ -254,6 +251,8 @@ def storage_azure_case(ctx: Ctx) -> Target:
               "storage_azure_blob_endpoint": blob, "storage_azure_queue_endpoint": queue},
         # The account key is not in the inventory: the role reads it from ARM (listKeys), and it is searched for too.
         secrets=("azure_client_secret",), observe=observe,
+        # The fake serves HTTPS (azure-identity talks to the identity platform over TLS only) with its own test CA.
+        env={"REQUESTS_CA_BUNDLE": arm.ca_path},
         check_stands_for={
             task("storage", "Report the container, queue and CORS rules check mode cannot compare without the "
                             "account's key"):
@@ -338,6 +337,7 @@ def server_with_integrations_case(ctx: Ctx) -> Target:
     name, redis_name = play_vars["wandb_server_container_name"], play_vars["redis_local_container_name"]
     return Target(
         vars=play_vars, secrets=("oidc_secret", "slack_secret", "azure_client_secret"), observe=azure.observe,
+        env=azure.env,
         generated_secrets={"generated_admin_api_key": "etc/admin-api-key",
                            "generated_redis_password": "etc/%s.password" % redis_name},
         secret_files={"etc/%s.env" % name: ("oidc_secret", "slack_secret", "azure_account_key",
