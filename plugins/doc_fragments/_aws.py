@@ -47,9 +47,18 @@ options:
   max_attempts:
     description:
       - Attempts of each request (the first one included) when the endpoint cannot be reached, does not answer in
-        time, or throttles; retried with botocore's standard exponential backoff.
+        time, throttles or answers with a transient error (HTTP 500, 502, 503, 504); retried by botocore alone, in
+        O(retry_mode), with exponential backoff and jitter. Nothing is retried on top of that.
     type: int
     default: 4
+  retry_mode:
+    description:
+      - botocore's retry mode. V(standard) retries with exponential backoff and full jitter under a client-side
+        retry quota; V(adaptive) adds client-side rate limiting when AWS throttles (many concurrent runs against one
+        account). The storage role sets it from C(storage_aws_retry_mode).
+    type: str
+    choices: [standard, adaptive]
+    default: standard
 requirements:
   - boto3
 """

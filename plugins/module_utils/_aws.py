@@ -5,8 +5,9 @@
 
 - `aws_argument_spec(...)`: the connection options every aws_* module takes (region, endpoint_url,
   profile, optional explicit keys with no_log).
-- `AWSHelper(module)`: boto3 clients from the usual credential chain, with botocore's standard retry
-  mode plus `call()`, a bounded retry for throttling and S3's "conflicting operation" errors.
+- `AWSHelper(module)`: boto3 clients from the usual credential chain. Retries are botocore's alone: its `standard`
+  or `adaptive` retry mode (option `retry_mode`), with its exponential backoff and full jitter, at most
+  `max_attempts` attempts per request; `call()` adds no retry loop on top, so nothing is retried twice.
 - `fail_aws(module, exc, msg)`: fail_json with the AWS error code and a sentence saying what to fix, naming the
   inventory variable a user sets (the storage role's, the team_storage role's) and the module option behind it
   (`setting()`), so the hint reads right for a role run and for a module used directly.
@@ -14,7 +15,6 @@
 """
 from __future__ import annotations
 
-import time
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -41,13 +41,12 @@ except ImportError:  # pragma: no cover - exercised only without boto3
 # task within about max_attempts * (timeout + backoff) seconds instead of botocore's 60 s per read.
 DEFAULT_TIMEOUT = 30
 DEFAULT_MAX_ATTEMPTS = 4
-
-# Codes worth retrying with backoff (throttling and transient conflicts).
-RETRY_CODES = frozenset([
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled", "RequestLimitExceeded",
-    "SlowDown", "TooManyRequestsException", "RequestThrottledException", "OperationAborted",
-    "ServiceUnavailable", "InternalError",
-])
+# botocore's retry modes (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html): `standard`
+# retries throttling, transient errors (HTTP 500/502/503/504, connection errors, timeouts) with exponential backoff
+# and full jitter (base 2^attempt, at most 20 s) and a client-side retry quota; `adaptive` adds client-side rate
+# limiting for throttled workloads. `legacy` is not offered: it retries fewer errors, with its own backoff.
+RETRY_MODES = ("standard", "adaptive")
+DEFAULT_RETRY_MODE = "standard"
 
 # Where a user sets each module option: the storage role's inventory variable, the team_storage role's (None: that
 # role has none, the module's default applies), for a run of the roles; hints name both, then the module option.
@@ -55,6 +54,7 @@ SETTINGS = {
     "endpoint_url": ("storage_aws_endpoint_url", "team_storage_aws_endpoint_url"),
     "timeout": ("storage_aws_timeout", None),
     "max_attempts": ("storage_aws_max_attempts", None),
+    "retry_mode": ("storage_aws_retry_mode", None),
     "region": ("storage_aws_region", "team_storage_aws_region or the entry's region"),
     "profile": ("storage_aws_profile", "team_storage_aws_profile"),
     "bucket": ("storage_bucket", "the entry's bucket in team_storage_buckets"),
@@ -109,6 +109,9 @@ HINTS = {
     "KMS.NotFoundException": "the KMS key does not exist in this region; check " + setting("kms_key_id"),
     "NoSuchEntity": "the IAM role does not exist; check the IAM role name",
     "MalformedPolicyDocument": "the policy document was refused; check the action list, " + setting("actions"),
+    # 409 from S3, not retried by botocore (nor here): the bucket was deleted moments ago or is being changed.
+    "OperationAborted": "another operation on this bucket is in progress (or it was deleted moments ago); wait a "
+                        "minute and run again",
 }
 
 
@@ -123,6 +126,7 @@ def aws_argument_spec(**extra):
         session_token=dict(type="str", aliases=["aws_session_token"], no_log=True),
         timeout=dict(type="float", default=DEFAULT_TIMEOUT),
         max_attempts=dict(type="int", default=DEFAULT_MAX_ATTEMPTS),
+        retry_mode=dict(type="str", choices=list(RETRY_MODES), default=DEFAULT_RETRY_MODE),
     )
     spec.update(extra)
     return spec
@@ -213,14 +217,17 @@ def is_boto_error(exc):
 class AWSHelper(object):
     """boto3 clients for one module run, built from the module's connection options."""
 
-    def __init__(self, module, max_attempts=None, base_delay=0.5):
+    def __init__(self, module, max_attempts=None):
         self.module = module
         self.max_attempts = max(1, int(max_attempts or module.params.get("max_attempts") or DEFAULT_MAX_ATTEMPTS))
+        self.retry_mode = module.params.get("retry_mode") or DEFAULT_RETRY_MODE
+        if self.retry_mode not in RETRY_MODES:
+            module.fail_json(msg="%s must be one of %s, got %r." % (
+                setting("retry_mode"), ", ".join(RETRY_MODES), self.retry_mode))
         self.timeout = float(module.params.get("timeout") or DEFAULT_TIMEOUT)
         if self.timeout <= 0:
             module.fail_json(msg="%s must be a positive number of seconds, got %s." % (
                 setting("timeout"), self.timeout))
-        self.base_delay = base_delay
         if not HAS_BOTO3:
             module.fail_json(msg=missing_required_lib("boto3"), exception=BOTO3_IMPORT_ERROR)
         params = module.params
@@ -240,7 +247,8 @@ class AWSHelper(object):
 
     def client(self, service):
         if service not in self._clients:
-            config = Config(retries={"max_attempts": self.max_attempts, "mode": "standard"},
+            # total_max_attempts counts the first attempt too (botocore's max_attempts would not).
+            config = Config(retries={"total_max_attempts": self.max_attempts, "mode": self.retry_mode},
                             connect_timeout=self.timeout, read_timeout=self.timeout,
                             user_agent_extra="wandb_local.server")
             if service == "s3" and self.endpoint_url:
@@ -251,17 +259,9 @@ class AWSHelper(object):
         return self._clients[service]
 
     def call(self, service, operation, **kwargs):
-        """Call `client(service).<operation>(**kwargs)`, retrying throttling/conflicts with bounded backoff."""
-        method = getattr(self.client(service), operation)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return method(**kwargs)
-            except ClientError as exc:
-                if error_code(exc) not in RETRY_CODES or attempt >= self.max_attempts:
-                    raise
-                time.sleep(min(self.base_delay * (2 ** (attempt - 1)), 8.0))
+        """`client(service).<operation>(**kwargs)`: one call; botocore's retry mode retries what is worth it (no
+        second retry loop here, so no request is retried twice)."""
+        return getattr(self.client(service), operation)(**kwargs)
 
     def queue_url(self, name_or_url):
         """URL of a queue given its name or URL (None when it does not exist)."""
