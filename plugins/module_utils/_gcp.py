@@ -10,10 +10,27 @@ Credentials, in this order:
 - ``credentials_file``: a service-account key file;
 - endpoints that use plain ``http://`` (emulators, fakes): anonymous, no token is fetched;
 - otherwise application default credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud ADC, metadata server).
+
+Retries (``GcpClient.call``, the only retry loop here). A request is sent again only when that cannot do harm:
+- a request that never reached the server (connection refused, connect timeout) or was refused with HTTP 429
+  (rate limit: not processed) is resent whatever its method;
+- after an answer that was lost (read timeout, connection reset) or a transient server error (500, 502, 503, 504),
+  which the server may have acted on, only idempotent requests are resent: GET, HEAD, PUT, DELETE, the read-only
+  ``:getIamPolicy``/``:testIamPermissions`` POSTs, and Cloud Storage's bucket insert (``POST b``: a bucket name
+  is unique, so a second insert cannot make a second bucket). Other POSTs (notification configs, which would be
+  created twice; ``:setIamPolicy``, whose etag the first attempt used up; ``:modifyPushConfig``) and PATCH are
+  sent once: the task fails and the next run, which reads first, converges.
+- A resent create whose first attempt did go through meets its own resource: HTTP 409 (already exists) or 412
+  (etag used up). Then the resource is read back (GET); when it holds what was sent it is returned as the result,
+  so the caller sees the create succeed, not a misleading conflict. A resent DELETE meeting 404 has succeeded.
+Bounded: at most MAX_ATTEMPTS attempts of REQUEST_TIMEOUT seconds each, with "full jitter" pauses between them
+(uniform in [0, min(BACKOFF_CAP, BACKOFF_BASE * 2^n)] seconds), so a failing call ends within about
+MAX_ATTEMPTS * REQUEST_TIMEOUT + 7 seconds, and runs that fail together do not retry in step.
 """
 from __future__ import annotations
 
 import json
+import random
 import re
 import time
 
@@ -54,9 +71,16 @@ DEFAULT_PUBSUB_ENDPOINT = "https://pubsub.googleapis.com/v1"
 DEFAULT_IAM_ENDPOINT = "https://iam.googleapis.com/v1"
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 
-# Statuses worth another try (rate limit, transient server errors); bounded by MAX_ATTEMPTS.
-RETRY_STATUSES = (429, 500, 502, 503, 504)
+# Retries: see the module docstring. Statuses worth another try: 429 (not processed), and the transient server
+# errors after which the server may have acted (resent only when idempotent).
+NOT_PROCESSED_STATUSES = (429,)
+TRANSIENT_STATUSES = (500, 502, 503, 504)
+RETRY_STATUSES = NOT_PROCESSED_STATUSES + TRANSIENT_STATUSES
+IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT", "DELETE")
+READ_ONLY_RPCS = (":getIamPolicy", ":testIamPermissions")
 MAX_ATTEMPTS = 4
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 4.0
 REQUEST_TIMEOUT = 30
 
 # Common options of every gcp_* module; merged into each module's argument_spec.
@@ -194,29 +218,46 @@ class GcpClient(object):
         return "%s/%s" % (self.endpoints[service], path.lstrip("/"))
 
     def call(self, method, service, path, body=None, params=None, allow_404=False, what=None):
-        """Send one JSON request; return the decoded body ({} when empty), or None on 404 with allow_404."""
+        """Send one JSON request; return the decoded body ({} when empty), or None on 404 with allow_404.
+
+        Retried as the module docstring says (bounded, jittered, idempotent requests only after a lost answer)."""
         url = self.url(service, path)
         what = what or "%s %s" % (method, url)
+        idempotent = is_idempotent(method, service, path)
+        maybe_done = False  # an earlier attempt may have been acted on although its answer was lost
         last_exc = None
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
-                time.sleep(min(0.5 * (2 ** attempt), 4))
+                time.sleep(backoff(attempt))
             try:
                 resp = self.session.request(method, url, json=body, params=params, timeout=REQUEST_TIMEOUT)
             except requests.exceptions.RequestException as exc:
                 last_exc = GcpError("%s failed: cannot reach %s (%s); check the %s endpoint"
                                     % (what, url, exc, service))
-                continue
+                if not_sent(exc):
+                    continue
+                maybe_done = True
+                if idempotent:
+                    continue
+                raise GcpError("%s failed: no answer from %s (%s); it may or may not have been done, and it is not "
+                               "sent twice: run again (the next run reads first)" % (what, url, exc))
             except google.auth.exceptions.GoogleAuthError as exc:
                 raise GcpError("%s failed: cannot get an access token (%s); check credentials_file or the "
                                "application default credentials" % (what, exc))
-            if resp.status_code in RETRY_STATUSES and attempt < MAX_ATTEMPTS - 1:
-                last_exc = None
+            status = resp.status_code
+            last_exc = None
+            if attempt < MAX_ATTEMPTS - 1 and (status in NOT_PROCESSED_STATUSES
+                                               or (status in TRANSIENT_STATUSES and idempotent)):
+                maybe_done = maybe_done or status in TRANSIENT_STATUSES
                 continue
-            if resp.status_code == 404 and allow_404:
+            if maybe_done:
+                done = self._done_after_lost_answer(method, service, path, body, status)
+                if done is not None:
+                    return None if method == "DELETE" and allow_404 else done
+            if status == 404 and allow_404:
                 return None
-            if resp.status_code >= 400:
-                raise GcpError(self._message(what, resp), resp.status_code, resp.text)
+            if status >= 400:
+                raise GcpError(self._message(what, resp), status, resp.text)
             if not resp.content:
                 return {}
             try:
@@ -226,6 +267,22 @@ class GcpClient(object):
         if last_exc is not None:
             raise last_exc
         raise GcpError("%s failed: still failing after %d attempts" % (what, MAX_ATTEMPTS))
+
+    def _done_after_lost_answer(self, method, service, path, body, status):
+        """When an earlier attempt may have been done: the result it had, if ``status`` is what the repeat of a done
+        request gets (DELETE: 404; a create: 409, or 412 for a used-up etag, and the resource read back holds what
+        was sent); else None."""
+        if method == "DELETE" and status == 404:
+            return {}
+        if status not in (409, 412):
+            return None
+        resource = created_resource_path(method, service, path, body)
+        if resource is None:
+            return None
+        current = self.call("GET", service, resource, allow_404=True, what="reading back %s" % resource)
+        if current is not None and holds(current, body or {}):
+            return current
+        return None
 
     @staticmethod
     def _message(what, resp):
@@ -275,6 +332,60 @@ class GcpClient(object):
         body = policy if kind == "bucket" else {"policy": policy}
         return self.call(smethod, service, spath, body=body,
                          what="writing the IAM policy of %s %s" % (kind, resource))
+
+
+def is_idempotent(method, service, path):
+    """True when sending the request twice leaves the same state as once (the retry rule, module docstring)."""
+    if method in IDEMPOTENT_METHODS:
+        return True
+    return method == "POST" and (path.endswith(READ_ONLY_RPCS) or is_bucket_insert(service, path))
+
+
+def is_bucket_insert(service, path):
+    """Cloud Storage's buckets.insert (``POST b``), idempotent because a bucket name is unique."""
+    return service == "storage" and path.strip("/") == "b"
+
+
+def created_resource_path(method, service, path, body):
+    """Path of the resource a create request makes (PUT: its own path; the bucket insert: ``b/<name>``), or None."""
+    if method == "PUT":
+        return path
+    if method == "POST" and is_bucket_insert(service, path) and (body or {}).get("name"):
+        return "b/%s" % body["name"]
+    return None
+
+
+def not_sent(exc):
+    """True when a requests exception happened before the request reached the server (refused, connect timeout)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return type(reason).__name__ in ("NewConnectionError", "ConnectTimeoutError", "NameResolutionError")
+
+
+def backoff(attempt):
+    """Seconds to wait before attempt number ``attempt`` (1, 2, ...): full jitter, uniform in
+    [0, min(BACKOFF_CAP, BACKOFF_BASE * 2^attempt)]."""
+    return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt)))
+
+
+def _normal(value):
+    """Order-insensitive form of JSON values (lists sorted), for comparing a request body with what was read."""
+    if isinstance(value, dict):
+        return dict((k, _normal(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return sorted((_normal(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    return value
+
+
+def holds(current, sent):
+    """True when the resource read back (``current``) holds every member of the request body ``sent`` (nested
+    objects alike, lists order-insensitive), the etag aside: the write it answers to was done."""
+    def sub(got, want):
+        if isinstance(want, dict):
+            return isinstance(got, dict) and all(k == "etag" or sub(got.get(k), v) for k, v in want.items())
+        return _normal(got) == _normal(want)
+    return sub(current, sent)
 
 
 def gcp_argument_spec(**specific):
