@@ -3,7 +3,8 @@
 
 One instance whose inventory gives a random canary to every secret the collection takes: the license, MYSQL with a
 password, a credentialed S3-compatible BUCKET whose password holds "/" and "@", OIDC and Slack secrets, a Redis
-password, the Azure storage key, the admin API key, and a `wandb_server_extra_env` entry named *_TOKEN. Then, each
+password, the Azure storage key, the admin API key, a `wandb_server_extra_env` entry named *_TOKEN, and the
+registry password (no pull here: tests/integration/images proves the login hides it too). Then, each
 with `-vvv --diff`: validate.yml, site.yml (converge, --check, no change), status.yml writing its rows file,
 upgrade.yml to a new release, upgrade.yml to a broken release that rolls back, restore_access.yml on and off,
 reset_password.yml. No canary may appear in any output, and every file the runs wrote that holds one (the env
@@ -50,6 +51,7 @@ def make_canaries() -> dict:
         "azure_storage_key": token("azure"),
         "admin_api_key": "local-" + secrets.token_hex(20),
         "extra_token": token("extra"),
+        "registry_password": token("registry"),
     }
     pieces = {value: name for name, value in values.items() if name not in ("license", "bucket_password")}
     pieces[values["license"].split(".")[1]] = "license"
@@ -101,6 +103,9 @@ def runs(tmp_path_factory, docker_client):
         "wandb_server_admin_api_enabled": True,
         "wandb_server_admin_api_key": values["admin_api_key"],
         "wandb_server_extra_env": {"STANDIN_STARTUP_SECONDS": "1", "MY_SERVICE_TOKEN": values["extra_token"]},
+        # The images are on the host, so no pull and no login: the account goes through every preflight and spec.
+        "wandb_server_registry_username": "canary-puller",
+        "wandb_server_registry_password": values["registry_password"],
         "wandb_server_health_timeout": 30,
     })
     status_file = root / "status" / "status.json"
