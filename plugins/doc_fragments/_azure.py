@@ -35,7 +35,7 @@ options:
     description:
       - A ready access token, used as it is instead of any other credential (for example from
         C(az account get-access-token)). Its audience must be the service the module talks to (Azure Resource
-        Manager, or C(https://storage.azure.com) for the Blob/Queue modules without O(account_key)).
+        Manager, or C(https://storage.azure.com) for the Blob/Queue modules without an account key).
         Default from E(AZURE_ACCESS_TOKEN).
     type: str
   authority_host:

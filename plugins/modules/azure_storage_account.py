@@ -17,7 +17,7 @@ description:
     existing account's is an error (Azure cannot move an account).
   - With O(return_key=true) the first account key (C(key1)) is returned as RV(key). Set C(no_log) on such a task, as
     Ansible cannot hide a returned value otherwise. Azure Resource Manager never returns keys with the account (its
-    GET leaves them out by design): they come from the C(listKeys) action, one more request, which also needs its
+    GET leaves them out by design); they come from the C(listKeys) action, one more request, which also needs its
     own permission (C(Microsoft.Storage/storageAccounts/listkeys/action)).
   - Uses azure-mgmt-storage against Azure Resource Manager with api-version C(2023-05-01). The key never appears in
     the diff.
