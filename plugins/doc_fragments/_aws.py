@@ -59,6 +59,14 @@ options:
     type: str
     choices: [standard, adaptive]
     default: standard
+  ca_certificates:
+    description:
+      - PEM texts of CA certificates to trust in addition to the system CAs, e.g. for an S3-compatible store with an
+        internal CA; the C(storage) role passes those of C(wandb_server_ca_certificates), which the W&B server trusts
+        too. An endpoint whose CA is neither fails with a message naming C(wandb_server_ca_certificates).
+    type: list
+    elements: str
+    default: []
 requirements:
   - boto3
 """

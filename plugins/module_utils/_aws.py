@@ -12,6 +12,9 @@
   inventory variable a user sets (the storage role's, the team_storage role's) and the module option behind it
   (`setting()`), so the hint reads right for a role run and for a module used directly.
 - `check_bucket_name(module, option)`: the S3 bucket naming rules, checked before any call.
+- `ca_certificates` (every aws_* module): PEM texts trusted in addition to the system CAs, as the W&B server trusts
+  `wandb_server_ca_certificates` (an S3-compatible store with an internal CA); botocore takes a bundle file only, so
+  `AWSHelper` writes one for the module's run (`_custom_ca.bundle_file`).
 """
 from __future__ import annotations
 
@@ -22,6 +25,12 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
     bucket_name_error,
     s3_bucket_name_problems,
+)
+from ansible_collections.wandb_local.server.plugins.module_utils._custom_ca import (
+    CAError,
+    bundle_file,
+    ca_certificates_argument_spec,
+    describe_tls_failure,
 )
 
 BOTO3_IMPORT_ERROR = None
@@ -128,6 +137,7 @@ def aws_argument_spec(**extra):
         max_attempts=dict(type="int", default=DEFAULT_MAX_ATTEMPTS),
         retry_mode=dict(type="str", choices=list(RETRY_MODES), default=DEFAULT_RETRY_MODE),
     )
+    spec.update(ca_certificates_argument_spec())
     spec.update(extra)
     return spec
 
@@ -152,6 +162,9 @@ def http_status(exc):
 
 def hint_for(exc):
     """A sentence saying what to fix for a known error, or ''."""
+    tls = describe_tls_failure(exc, "the endpoint (%s, or AWS)" % setting("endpoint_url"))
+    if tls:
+        return tls
     if HAS_BOTO3 and isinstance(exc, NoCredentialsError):
         return ("no AWS credentials found; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile in %s or give "
                 "the controller an instance role" % setting("profile"))
@@ -243,6 +256,11 @@ class AWSHelper(object):
         except BotoCoreError as exc:
             fail_aws(module, exc, "Cannot start an AWS session (check %s)" % setting("profile"))
         self.region = self.session.region_name or "us-east-1"
+        try:
+            # None without custom CAs: botocore's own bundle.
+            self.verify = bundle_file(module, None, params.get("ca_certificates"))
+        except CAError as exc:
+            module.fail_json(msg=str(exc))
         self._clients = {}
 
     def client(self, service):
@@ -255,7 +273,7 @@ class AWSHelper(object):
                 # Emulators and S3-compatible stores answer on one host: address buckets by path.
                 config = config.merge(Config(s3={"addressing_style": "path"}))
             self._clients[service] = self.session.client(
-                service, region_name=self.region, endpoint_url=self.endpoint_url, config=config)
+                service, region_name=self.region, endpoint_url=self.endpoint_url, config=config, verify=self.verify)
         return self._clients[service]
 
     def call(self, service, operation, **kwargs):

@@ -19,6 +19,12 @@ import ssl
 
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from ansible_collections.wandb_local.server.plugins.module_utils._custom_ca import (
+    CAError,
+    describe_tls_failure,
+    ssl_context,
+)
+
 DEFAULT_PORT = 6379
 
 
@@ -147,11 +153,13 @@ class RedisClient(object):
     """Just enough RESP2 for AUTH, PING, SELECT and INFO, over TCP or TLS (standard library only)."""
 
     def __init__(self, host, port=DEFAULT_PORT, tls=False, ca_file=None, validate_certs=True, timeout=5.0,
-                 server_name=None, client_cert=None, client_key=None):
+                 server_name=None, client_cert=None, client_key=None, ca_certificates=None):
         self.host = host
         self.port = int(port)
         self.tls = bool(tls)
         self.ca_file = ca_file
+        # PEM texts trusted in addition to the system CAs (or to ca_file): the server's custom CAs (_custom_ca).
+        self.ca_certificates = list(ca_certificates or [])
         self.validate_certs = validate_certs
         self.timeout = float(timeout)
         self.server_name = server_name or host
@@ -174,18 +182,23 @@ class RedisClient(object):
                              % (self._where(), exc))
         if self.tls:
             try:
-                context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()
+                context = ssl_context(self.ca_file, self.ca_certificates, self.validate_certs)
+                if context is None:
+                    context = ssl.create_default_context(cafile=self.ca_file or None)
                 if not self.validate_certs:
                     context.check_hostname = False
                     context.verify_mode = ssl.CERT_NONE
                 if self.client_cert:
                     context.load_cert_chain(self.client_cert, self.client_key)
                 sock = context.wrap_socket(sock, server_hostname=self.server_name)
+            except CAError as exc:
+                sock.close()
+                raise RedisError(str(exc))
             except ssl.SSLCertVerificationError as exc:
                 sock.close()
-                raise RedisError("the TLS certificate of Redis at %s was not accepted: %s; give the CA that signed it "
-                                 "(ca_file) or, for a test server only, set validate_certs=false"
-                                 % (self._where(), getattr(exc, "verify_message", exc)))
+                raise RedisError("%s; or give the CA that signed it to this check alone (ca_file), or, for a test "
+                                 "server only, set validate_certs=false"
+                                 % describe_tls_failure(exc, "Redis at %s" % self._where()))
             except (ssl.SSLError, OSError, IOError) as exc:
                 sock.close()
                 raise RedisError("TLS handshake with Redis at %s failed: %s; is TLS enabled on that port? "

@@ -22,7 +22,8 @@ bounded by ``retries`` and one deadline (``until``, by default ``deadline`` seco
 gets ``min(timeout, time left)`` seconds, so a server that accepts connections and never answers cannot hold a
 call past its deadline. 401 and 403 raise ``WandbAuthError`` at once. ``wait_ready`` waits for ``/ready`` with
 one deadline (``_wait.wait_until``); its error says how long it waited and what the last probe saw.
-TLS certificates are verified unless ``validate_certs=False``; ``ca_path`` names a CA bundle for private CAs.
+TLS certificates are verified unless ``validate_certs=False``; ``ca_path`` names a CA bundle for private CAs, and
+``ca_certificates`` (PEM texts, the server's ``wandb_server_ca_certificates``) are trusted in addition (``_custom_ca``).
 """
 from __future__ import annotations
 
@@ -32,8 +33,13 @@ import socket
 import time
 from urllib.error import HTTPError, URLError
 
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request
 
+from ansible_collections.wandb_local.server.plugins.module_utils._custom_ca import (
+    CAError,
+    describe_tls_failure,
+    ssl_context,
+)
 from ansible_collections.wandb_local.server.plugins.module_utils._wait import WaitTimeout, seconds, wait_until
 
 VIEWER_QUERY = """query Viewer {
@@ -96,7 +102,8 @@ def api_from_params(params, api_key):
     The requests of one call (a query with its retries) end within timeout x (retries + 1) seconds."""
     return WandbApi(params["base_url"], api_key=api_key, validate_certs=params["validate_certs"],
                     ca_path=params["ca_path"], timeout=params["timeout"], retries=params["retries"],
-                    deadline=params["timeout"] * (params["retries"] + 1))
+                    deadline=params["timeout"] * (params["retries"] + 1),
+                    ca_certificates=params.get("ca_certificates"))
 
 
 class WandbApiError(Exception):
@@ -145,13 +152,19 @@ class WandbApi(object):
     """Client for one W&B server at ``base_url`` (e.g. ``http://127.0.0.1:8080``)."""
 
     def __init__(self, base_url, api_key=None, validate_certs=True, ca_path=None, timeout=10.0,
-                 retries=5, backoff=0.5, max_backoff=8.0, deadline=60.0, sleep=time.sleep, clock=time.monotonic):
+                 retries=5, backoff=0.5, max_backoff=8.0, deadline=60.0, sleep=time.sleep, clock=time.monotonic,
+                 ca_certificates=None):
         if not base_url or not (base_url.startswith("http://") or base_url.startswith("https://")):
             raise WandbApiError("base_url must be an http:// or https:// URL, got %r" % (base_url,))
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.validate_certs = validate_certs
         self.ca_path = ca_path
+        try:
+            # None without custom CAs: open_url's own context (system CAs, or only ca_path).
+            self._context = ssl_context(ca_path, ca_certificates, validate_certs)
+        except CAError as exc:
+            raise WandbApiError(str(exc))
         self.timeout = float(timeout)
         self.retries = int(retries)
         self.backoff = float(backoff)
@@ -179,11 +192,19 @@ class WandbApi(object):
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
         self.attempts += 1
-        resp = open_url(self.base_url + path, data=data, headers=headers, method=method,
-                        validate_certs=self.validate_certs, ca_path=self.ca_path,
-                        timeout=self.timeout if timeout is None else timeout,
-                        follow_redirects="none", force_basic_auth=False, use_proxy=True)
+        resp = Request().open(method, self.base_url + path, data=data, headers=headers,
+                              validate_certs=self.validate_certs, ca_path=self.ca_path,
+                              timeout=self.timeout if timeout is None else timeout,
+                              follow_redirects="none", force_basic_auth=False, use_proxy=True, context=self._context)
         return resp.getcode(), resp.read()
+
+    def _tls_error(self, exc):
+        """WandbApiError for a TLS certificate that was not accepted (an unknown CA names
+        wandb_server_ca_certificates), or None."""
+        text = describe_tls_failure(exc, self.base_url)
+        if text is None:
+            return None
+        return WandbApiError("%s; or give a CA bundle with ca_path or, only for tests, validate_certs: false" % text)
 
     def until(self, seconds_from_now=None):
         """The deadline (a value of the client's clock) ``seconds_from_now`` (default: ``deadline``) from now."""
@@ -226,11 +247,9 @@ class WandbApi(object):
                         status=status, body=payload)
                 error = "HTTP %d" % status
             except (URLError, socket.timeout, socket.error, ConnectionError) as exc:
-                reason = getattr(exc, "reason", exc)
-                if "CERTIFICATE_VERIFY_FAILED" in str(reason) or "certificate verify failed" in str(reason):
-                    raise WandbApiError(
-                        "TLS certificate of %s could not be verified (%s); give ca_path or, only for tests, "
-                        "validate_certs: false" % (self.base_url, reason))
+                tls_error = self._tls_error(exc)
+                if tls_error:
+                    raise tls_error
                 error = describe_failure(exc, budget)
             if not retry or attempt > self.retries or self._clock() + delay >= until:
                 raise WandbApiError("%s %s%s failed after %d attempt(s) in %.1fs: %s" % (
@@ -248,11 +267,9 @@ class WandbApi(object):
         except HTTPError as exc:
             return False, describe_failure(exc, timeout), exc.code
         except (URLError, socket.timeout, socket.error, ConnectionError) as exc:
-            reason = getattr(exc, "reason", exc)
-            if "CERTIFICATE_VERIFY_FAILED" in str(reason) or "certificate verify failed" in str(reason):
-                raise WandbApiError(
-                    "TLS certificate of %s could not be verified (%s); give ca_path or, only for tests, "
-                    "validate_certs: false" % (self.base_url, reason))
+            tls_error = self._tls_error(exc)
+            if tls_error:
+                raise tls_error
             return False, describe_failure(exc, timeout), None
         return 200 <= status < 300, "HTTP %d" % status, status
 

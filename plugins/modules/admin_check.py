@@ -40,6 +40,7 @@ seealso:
 extends_documentation_fragment:
   - wandb_local.server._attributes.read_only
   - wandb_local.server._wandb_api
+  - wandb_local.server._ca_certificates
 """
 
 EXAMPLES = r"""
@@ -81,6 +82,7 @@ from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api impo
     read_api_key,
     server_api_argument_spec,
 )
+from ansible_collections.wandb_local.server.plugins.module_utils._custom_ca import ca_certificates_argument_spec
 
 
 def main():
@@ -88,6 +90,7 @@ def main():
         argument_spec=server_api_argument_spec(
             require_admin=dict(type="bool", default=True),
             wait_ready=dict(type="int", default=0),
+            **ca_certificates_argument_spec()
         ),
         required_one_of=[("api_key", "api_key_file")],
         mutually_exclusive=[("api_key", "api_key_file")],

@@ -58,7 +58,9 @@ options:
         through an internal name or proxy. The C(issuer) inside must still equal O(issuer).
     type: str
   ca_bundle:
-    description: PEM file with the CA certificate(s) of a private identity provider.
+    description:
+      - PEM file with the CA certificate(s) of a private identity provider, on the host running the module; only
+        these are trusted then (plus O(ca_certificates)).
     type: path
   validate_certs:
     description: Verify the provider's TLS certificate. Turn off only for test providers.
@@ -70,6 +72,8 @@ options:
     default: 10
 notes:
   - Supports C(check_mode); nothing is ever changed.
+extends_documentation_fragment:
+  - wandb_local.server._ca_certificates
 """
 
 EXAMPLES = r"""
@@ -90,6 +94,11 @@ EXAMPLES = r"""
     issuer: https://sso.internal.example.com/realms/main
     ca_bundle: /etc/ssl/certs/internal-ca.pem
     hosts: ["https://wandb.internal.example.com"]
+
+- name: Trust the system CAs plus the custom CAs the W&B server trusts
+  wandb_local.server.oidc_check:
+    issuer: https://sso.internal.example.com/realms/main
+    ca_certificates: "{{ query('wandb_local.server.ca_certificates', *wandb_server_ca_certificates) }}"
 """
 
 RETURN = r"""
@@ -142,7 +151,7 @@ from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request
 
 from ansible_collections.wandb_local.server.plugins.module_utils._oidc import (
     OIDCError,
@@ -154,27 +163,38 @@ from ansible_collections.wandb_local.server.plugins.module_utils._oidc import (
     registration_urls,
     summarize,
 )
+from ansible_collections.wandb_local.server.plugins.module_utils._custom_ca import (
+    CAError,
+    ca_certificates_argument_spec,
+    describe_tls_failure,
+    ssl_context,
+)
 
 
-def fetch(url, ca_bundle, validate_certs, timeout):
+def fetch(url, ca_bundle, validate_certs, timeout, ca_certificates=None):
     try:
-        response = open_url(url, method="GET", headers={"Accept": "application/json"}, validate_certs=validate_certs,
-                            ca_path=ca_bundle, timeout=timeout, follow_redirects="safe")
+        context = ssl_context(ca_bundle, ca_certificates, validate_certs)
+        response = Request().open("GET", url, headers={"Accept": "application/json"}, validate_certs=validate_certs,
+                                  ca_path=ca_bundle, timeout=timeout, follow_redirects="safe", context=context)
         return to_text(response.read(), errors="surrogate_or_strict")
+    except CAError as exc:
+        raise OIDCError(str(exc))
     except HTTPError as exc:
         raise OIDCError("the provider answered HTTP %s for %s: the discovery document must be at "
                         "$issuer/.well-known/openid-configuration; check the issuer URL" % (exc.code, url))
     except URLError as exc:
         reason = exc.reason
-        if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
-            raise OIDCError("the provider's TLS certificate at %s was not accepted (%s): give the CA that signed it "
-                            "with ca_bundle" % (url, getattr(reason, "verify_message", reason)))
+        tls = describe_tls_failure(exc, "the identity provider at %s" % url)
+        if tls:
+            raise OIDCError(tls + (" (or give its CA with ca_bundle)" if not ca_bundle else ""))
         raise OIDCError("cannot reach the provider at %s: %s; check the issuer URL and that this host can reach it"
                         % (url, reason))
     except (socket.timeout, TimeoutError):
         raise OIDCError("the provider at %s did not answer within %ss" % (url, timeout))
     except ssl.SSLError as exc:
-        raise OIDCError("TLS with the provider at %s failed: %s; give its CA with ca_bundle" % (url, exc))
+        tls = describe_tls_failure(exc, "the identity provider at %s" % url)
+        raise OIDCError(tls or "TLS with the provider at %s failed: %s; check that it speaks TLS on that port"
+                        % (url, exc))
     except (OSError, ValueError) as exc:
         raise OIDCError("cannot read the discovery document at %s: %s" % (url, exc))
 
@@ -191,6 +211,7 @@ def main():
             ca_bundle=dict(type="path"),
             validate_certs=dict(type="bool", default=True),
             timeout=dict(type="int", default=10),
+            **ca_certificates_argument_spec()
         ),
         supports_check_mode=True,
     )
@@ -208,7 +229,8 @@ def main():
         module.fail_json(msg="OIDC pre-flight failed before contacting the provider: " + "; ".join(problems),
                          **result)
     try:
-        doc = parse_document(fetch(url, params["ca_bundle"], params["validate_certs"], params["timeout"]))
+        doc = parse_document(fetch(url, params["ca_bundle"], params["validate_certs"], params["timeout"],
+                                   params["ca_certificates"]))
     except OIDCError as exc:
         result["problems"] = [str(exc)]
         module.fail_json(msg="OIDC pre-flight failed: %s" % exc, **result)

@@ -49,7 +49,9 @@ options:
     type: int
     default: 0
   ca_file:
-    description: PEM file with the CA certificate(s) that signed the Redis certificate, on the host running the module.
+    description:
+      - PEM file with the CA certificate(s) that signed the Redis certificate, on the host running the module; only
+        these are trusted then (plus O(ca_certificates)).
     type: path
   validate_certs:
     description: Verify the TLS certificate and host name. Turn off only for test servers.
@@ -64,6 +66,8 @@ options:
     default: 5.0
 notes:
   - Supports C(check_mode); nothing is ever changed.
+extends_documentation_fragment:
+  - wandb_local.server._ca_certificates
 """
 
 EXAMPLES = r"""
@@ -127,6 +131,7 @@ from ansible_collections.wandb_local.server.plugins.module_utils._redis import (
     RedisError,
     parse_redis_url,
 )
+from ansible_collections.wandb_local.server.plugins.module_utils._custom_ca import ca_certificates_argument_spec
 
 
 def main():
@@ -143,6 +148,7 @@ def main():
             validate_certs=dict(type="bool", default=True),
             server_name=dict(type="str"),
             timeout=dict(type="float", default=5.0),
+            **ca_certificates_argument_spec()
         ),
         required_one_of=[("url", "host")],
         supports_check_mode=True,
@@ -175,12 +181,13 @@ def main():
         module.no_log_values.add(target["password"])
     if params["ca_file"] and not target["tls"]:
         module.fail_json(msg="ca_file is set but TLS is off: set tls=true (or tls=true in the URL) to use the CA")
+    # ca_certificates without TLS is fine: the roles pass the server's custom CAs to every check.
 
     result = dict(changed=False, host=target["host"], port=target["port"], tls=target["tls"], user=target["user"],
                   authenticated=bool(target["password"]), pong=False, redis_version=None)
     client = RedisClient(target["host"], target["port"], tls=target["tls"], ca_file=params["ca_file"],
                          validate_certs=params["validate_certs"], timeout=params["timeout"],
-                         server_name=params["server_name"])
+                         server_name=params["server_name"], ca_certificates=params["ca_certificates"])
     try:
         with client:
             if target["password"] or target["user"]:
