@@ -4,7 +4,8 @@
 One registry, in the order an operator meets it: no CA given (Docker Engine refuses the certificate: TLS is really
 checked), the CA given but nothing pushed yet (the role writes the CA, logs in, the pull finds nothing), a wrong
 password, --check, the deploy, and a run that changes nothing. Every failure comes before the env file and the
-container, names the variables that get the image, and no output (-vvv --diff) shows the password.
+container, names the variables that get the image, and no output (-vvv --diff) shows the password. A registry
+that cannot be reached at all fails the same way.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import os
 import secrets
 import stat
 
-from support.procs import url_status
+from support.procs import free_port, url_status
 
 from images_testenv import task_outcomes
 
@@ -108,3 +109,17 @@ def test_deploy_from_a_private_registry_with_tls_and_a_login(registry, server, d
     for output in outputs:
         assert registry.password not in output
         assert wrong_password not in output
+
+
+def test_an_unreachable_registry_fails_before_any_change(server, docker_client):
+    # A closed port: the login cannot reach the registry (like a host whose firewall blocks it).
+    host = "127.0.0.1:%d" % free_port()
+    password = "unreachpw-" + secrets.token_hex(12)
+    result = server.site({"wandb_server_image": host + "/wandb/local", "wandb_server_image_tag": "0.99.0",
+                          "wandb_server_registry_username": "puller", "wandb_server_registry_password": password})
+    assert_untouched(server, docker_client, result)
+    assert result.recap()["changed"] == 0
+    assert "localhost cannot reach %s" % host in result.output, result.output[-3000:]
+    assert_names_the_variables(result.output)
+    assert "Nothing was changed." in result.output
+    assert password not in result.output
