@@ -51,9 +51,17 @@ def test_deploy_from_a_private_registry_with_tls_and_a_login(registry, server, d
     assert_names_the_variables(no_ca.output)
     assert not registry.engine_ca.exists()
 
+    # --check with the CA (a file on the controller) predicts writing it, and writes nothing.
+    with_ca = dict(base, wandb_server_registry_ca_certificate=str(registry.ca_file))
+    first_check = server.site(with_ca, check=True)
+    outputs.append(first_check.output)
+    assert first_check.returncode == 0, first_check.output[-3000:]
+    assert task_outcomes(first_check.output, "Make Docker Engine trust the registry's CA") == ["changed"]
+    assert not registry.engine_ca.exists() and not server.docker_config.exists()
+    assert server.container(docker_client) is None and not server.config_dir.exists()
+
     # The CA as a file on the controller; the registry has no such image yet: the CA and the login are written, the
     # pull finds nothing, and the server is not touched.
-    with_ca = dict(base, wandb_server_registry_ca_certificate=str(registry.ca_file))
     missing = server.site(with_ca)
     outputs.append(missing.output)
     assert_untouched(server, docker_client, missing)
