@@ -151,7 +151,7 @@ def wandb_server_case(ctx: Ctx) -> Target:
         secret_files={"etc/%s.env" % name: used, "etc/admin-api-key": ("admin_api_key",)},
         check_stands_for={
             task("wandb_server", "Report the container change check mode cannot compare"):
-                task("wandb_server", "Run the W&B server container %s" % name)},
+                task("wandb_server", "Create, update or start the container %s" % name)},
     )
 
 

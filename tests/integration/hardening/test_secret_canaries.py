@@ -115,8 +115,8 @@ def runs(tmp_path_factory, docker_client):
     def run(label, playbook, *options, expect_ok=True):
         result = fleet.run(PLAYBOOKS / playbook, "-vvv", "--diff", *options, timeout=600)
         done.append((label, result))
-        assert (result.returncode == 0) == expect_ok, "%s: rc %d\n%s" % (label, result.returncode,
-                                                                      result.output[-4000:])
+        assert (result.returncode == 0) == expect_ok, \
+            "%s: rc %d\n%s" % (label, result.returncode, result.output[-4000:])
         return result
 
     try:
