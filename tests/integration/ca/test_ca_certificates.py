@@ -77,7 +77,7 @@ def test_oidc_preflight_needs_the_ca_and_the_server_gets_it(server_instance, htt
         mount = mounts["%s/customCA%d.crt" % (CONTAINER_DIR, index)]
         assert mount["Type"] == "bind" and mount["RW"] is False
         assert mount["Source"] == str(inst.ca_dir / ("customCA%d.crt" % index))
-    code, _ = _exec(container, ["sh", "-c", "echo x > %s/customCA0.crt" % CONTAINER_DIR])
+    code, _output = _exec(container, ["sh", "-c", "echo x > %s/customCA0.crt" % CONTAINER_DIR])
     assert code != 0, "the certificate is writable inside the container"
     assert_hardened(docker_client, inst.name)
 
