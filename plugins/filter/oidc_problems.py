@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: oidc_problems
-version_added: 0.1.0
+version_added: 0.3.0
 author: wandb_local.server maintainers (!UNKNOWN)
 short_description: OIDC issuer and auth method problems found offline
 description:

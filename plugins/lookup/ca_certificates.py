@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 ---
 name: ca_certificates
 short_description: The PEM texts of custom CA certificates given as controller files or PEM texts
-version_added: 0.1.0
+version_added: 0.3.0
 author:
   - wandb_local.server maintainers (!UNKNOWN)
 description:

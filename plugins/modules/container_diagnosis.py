@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: container_diagnosis
 short_description: Say why a change of the W&B server container failed, and what state it left, secrets redacted
-version_added: 0.2.0
+version_added: 0.3.0
 author: wandb_local.server maintainers (!UNKNOWN)
 description:
   - The task that creates or replaces the server container hides its result (it holds the container's environment,

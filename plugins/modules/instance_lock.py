@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: instance_lock
 short_description: Take or release the lock that lets one run at a time change a W&B instance
-version_added: 0.2.0
+version_added: 0.3.0
 author: wandb_local.server maintainers (!UNKNOWN)
 description:
   - Two runs at once on one instance (two operators, or CI and a person) would write the same env file and replace

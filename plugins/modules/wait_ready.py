@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: wait_ready
 short_description: Wait for a W&B server's readiness URL, with one deadline
-version_added: 0.1.0
+version_added: 0.3.0
 author: wandb_local.server maintainers (!UNKNOWN)
 description:
   - Sends C(GET) to O(url) (the server's C(/ready)) without credentials until it answers 2xx, pausing O(delay)
