@@ -4,21 +4,23 @@
 It speaks the part of the Galaxy v3 API that `ansible-galaxy collection install` uses (API root, version list,
 version metadata, download) and serves collection artifacts made from the collections the pinned `ansible` bundle
 installed in this virtualenv: each installed collection keeps its MANIFEST.json and FILES.json, so a tarball of its
-files is a valid artifact (ansible-galaxy checks every file's sha256 against FILES.json while it installs).
+files, with FILES.json limited to the files the bundle installed, is a valid artifact (ansible-galaxy checks every
+file's sha256 against FILES.json while it installs).
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import sysconfig
 import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import ansible_collections
-
 from support.procs import LOCALHOST
+
+BUNDLE = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"  # the `ansible` bundle's collections
 
 
 def bundled_artifacts(*names: str) -> dict:
@@ -36,14 +38,19 @@ def bundled_artifacts(*names: str) -> dict:
 
 def bundled_artifact(namespace: str, name: str) -> tuple[str, bytes, dict]:
     """(version, tar.gz bytes, dependencies) of the collection namespace.name as the `ansible` bundle installed it."""
-    root = Path(list(ansible_collections.__path__)[0]) / namespace / name
+    root = BUNDLE / namespace / name
     manifest = json.loads((root / "MANIFEST.json").read_text())
     files = json.loads((root / "FILES.json").read_text())
+    # The bundle leaves out some files of the release (.github, ...): list only what it installed.
+    present = [entry for entry in files["files"] if entry["name"] == "." or (root / entry["name"]).exists()]
+    files_json = json.dumps(dict(files, files=present)).encode()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for member in ("MANIFEST.json", "FILES.json"):
-            tar.add(root / member, arcname=member)
-        for entry in files["files"]:
+        tar.add(root / "MANIFEST.json", arcname="MANIFEST.json")
+        member = tarfile.TarInfo("FILES.json")
+        member.size = len(files_json)
+        tar.addfile(member, io.BytesIO(files_json))
+        for entry in present:
             if entry["name"] != ".":
                 tar.add(root / entry["name"], arcname=entry["name"], recursive=False)
     info = manifest["collection_info"]
