@@ -6,7 +6,9 @@ dependencies ansible-builder reads (meta/execution-environment.yml: meta/ee-requ
 collection tarball, as the README says to do); ansible-builder's own introspection finds the collection's Python
 and system packages in the tarball it carries. Then the context is built with docker - once per session - on the
 local Debian 12 base image (no registry is reachable here; the base is a build argument, as for every user) and
-the collection's playbooks run inside the image: `validate.yml` on the example inventory and `site.yml --check`.
+the collection's playbooks run inside the image: `validate.yml` on the example inventory, and `site.yml --check` on
+a fresh Docker host (a container of the Debian base with this engine's socket, reached with community.docker's
+docker_api connection, as the execution environment would reach a managed host).
 
 What the build reaches: Galaxy is unreachable here, so a Galaxy on 127.0.0.1 (ee_galaxy.FakeGalaxy) serves
 community.docker and amazon.aws (and their dependency) from the pinned `ansible` bundle, and the build runs on
@@ -17,6 +19,7 @@ host's CA bundle (PIP_CERT). Nothing else differs from a user's build.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -188,8 +191,20 @@ def ee_image(ee_context):
     return EE_IMAGE
 
 
-def _in_ee(image, *command, timeout=180, check=True):
-    return _run(["docker", "run", "--rm", "--network", "none", image, *command], timeout, check=check)
+def _in_ee(image, *command, timeout=180, check=True, docker_args=()):
+    return _run(["docker", "run", "--rm", "--network", "none", *docker_args, image, *command], timeout, check=check)
+
+
+@pytest.fixture
+def managed_host():
+    """A Docker host to manage, as in Molecule: the Debian base image with this engine's socket; the execution
+    environment reaches it with community.docker's docker_api connection through the same socket."""
+    name = "wandb-ee-target-%d" % os.getpid()
+    _run(["docker", "rm", "-f", name], 60, check=False)
+    _run(["docker", "run", "-d", "--name", name, "--network", "none", "-v",
+          "/var/run/docker.sock:/var/run/docker.sock", BASE_IMAGE, "sleep", "900"], 60)
+    yield name
+    _run(["docker", "rm", "-f", name], 60, check=False)
 
 
 def test_ee_holds_the_collection_and_its_dependencies(ee_image):
@@ -206,11 +221,28 @@ def test_ee_holds_the_collection_and_its_dependencies(ee_image):
     assert "/ssh" in output and "core 2.19" in output
 
 
-def test_validate_and_site_check_run_inside_the_ee(ee_image):
+def test_validate_and_site_check_run_inside_the_ee(ee_image, managed_host, tmp_path):
     example = "/usr/share/ansible/collections/ansible_collections/wandb_local/server/inventories/example"
     _rc, output = _in_ee(ee_image, "ansible-playbook", "wandb_local.server.validate", "-i", example)
     assert re.search(r"wandb-speech\.example\.com\s*:\s*ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", output), \
         output[-3000:]
-    rc, output = _in_ee(ee_image, "ansible-playbook", "wandb_local.server.site", "--check", "-i",
-                        "localhost,", "-e", "ansible_connection=local", check=False)
+
+    # site.yml --check from the execution environment (its user, 1000, in the socket's group) on a fresh Docker host.
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {"wandb_servers": {"hosts": {
+        managed_host: {"ansible_connection": "community.docker.docker_api",
+                       "ansible_python_interpreter": "/usr/bin/python3"}}}}}}))
+    docker_args = ["-v", "/var/run/docker.sock:/var/run/docker.sock", "--group-add",
+                   str(Path("/var/run/docker.sock").stat().st_gid), "-v", "%s:/inventory:ro" % inventory]
+    rc, output = _in_ee(ee_image, "ansible-playbook", "wandb_local.server.site", "--check", "-i", "/inventory/hosts.yml",
+                        timeout=400, check=False, docker_args=docker_args)
     assert rc == 0, output[-6000:]
+    assert re.search(r"%s\s*:\s*ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0" % managed_host, output), \
+        output[-3000:]
+    for task in ("Pull wandb/local:latest", "Create the configuration directory", "Write the server's env file"):
+        assert re.search(r"TASK \[wandb_local\.server\.wandb_server : %s.*\n(\S.*\n)*?changed: \[%s\]"
+                         % (re.escape(task), managed_host), output), task
+    # Check mode changed nothing on the host.
+    rc, _output = _run(["docker", "exec", managed_host, "test", "-e", "/etc/wandb-local"], 60, check=False)
+    assert rc == 1
