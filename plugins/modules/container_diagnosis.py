@@ -20,13 +20,13 @@ description:
     replaced by C(********) in what it returns.
   - Reads only; never changes anything.
 extends_documentation_fragment:
-  - wandb_local.server._attributes
+  - wandb_local.server._attributes.read_only
   - wandb_local.server._wandb_container
 options:
   error:
     description:
       - The failed task's message. It is redacted in what the module returns, but Ansible shows a module's
-        arguments at C(-vvv): run this task with C(no_log), as the wandb_server role does, and show its C(cause).
+        arguments at C(-vvv), so run this task with C(no_log), as the wandb_server role does, and show its C(cause).
     type: str
     default: ""
   image:

@@ -20,9 +20,14 @@ description:
   - A run killed outright leaves its lock behind; a lock older than O(stale_after) seconds is taken over (the
     result says so), or remove the file by hand when no run is active.
   - In check mode the lock is neither taken nor waited for; a held lock is reported in a warning.
-  - Never reports C(changed): the lock lasts for one run and changes nothing that stays.
-extends_documentation_fragment:
-  - wandb_local.server._attributes
+  - Never reports C(changed), since the lock lasts for one run and changes nothing that stays.
+attributes:
+  check_mode:
+    support: full
+    description: Neither takes nor waits for the lock; warns when another run holds it.
+  diff_mode:
+    support: none
+    description: The lock is not part of the instance's state; there is nothing to diff.
 options:
   path:
     description: The lock file.

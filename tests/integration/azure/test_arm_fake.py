@@ -75,10 +75,10 @@ def test_account_created_secure_idempotent_and_key_hidden(fake, arm_args, accoun
 def test_existing_insecure_account_is_adopted_and_fixed(fake, arm_args, run_module):
     token = fake.issue_token()
     resp = direct(fake).put(fake.url + ACCOUNT_ID, params={"api-version": "2023-05-01"},
-                        headers={"Authorization": "Bearer " + token}, timeout=10,
-                        json={"location": "West Europe", "sku": {"name": "Standard_GRS"}, "kind": "StorageV2",
-                              "properties": {"supportsHttpsTrafficOnly": False, "minimumTlsVersion": "TLS1_0",
-                                             "allowBlobPublicAccess": True, "allowSharedKeyAccess": False}})
+                            headers={"Authorization": "Bearer " + token}, timeout=10,
+                            json={"location": "West Europe", "sku": {"name": "Standard_GRS"}, "kind": "StorageV2",
+                                  "properties": {"supportsHttpsTrafficOnly": False, "minimumTlsVersion": "TLS1_0",
+                                                 "allowBlobPublicAccess": True, "allowSharedKeyAccess": False}})
     assert resp.status_code == 200, resp.text
     # No location given: adopt as is. Location given in another spelling of the same region: fine.
     result = run_module(azure_storage_account, dict(arm_args, name=ACCOUNT, location="westeurope"), diff=True)

@@ -140,7 +140,7 @@ def assert_nothing_changed(message, inst, old_bytes, old_state, docker_client, e
 
 
 def test_full_then_immutable_config_dir_changes_nothing_then_converges(tiny_tmpfs, server_instance, docker_client,
-                                                                        tmp_path):
+                                                                       tmp_path):
     inst = server_instance(tiny_tmpfs)
     first, _seconds = inst.run(tmp_path / "first")
     assert first.returncode == 0, first.output[-3000:]

@@ -81,7 +81,7 @@ def test_attempts_are_bounded():
 
 def test_backoff_is_full_jitter_under_the_cap():
     for attempt in range(1, 8):
-        for _ in range(50):
+        for _sample in range(50):
             assert 0 <= _gcp.backoff(attempt) <= min(_gcp.BACKOFF_CAP, _gcp.BACKOFF_BASE * 2 ** attempt)
 
 

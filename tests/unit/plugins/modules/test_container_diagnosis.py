@@ -25,9 +25,8 @@ def test_options_ansible_refused_are_not_blamed_on_the_engine():
 def test_image_port_and_name_causes():
     assert "is not on the Docker host" in explain("404 Client Error: No such image: wandb/local:0.75.0",
                                                   image_present=False)
-    assert "port 8080 is in use by container other" in explain("driver failed programming external connectivity: "
-                                                                "Bind for 0.0.0.0:8080 failed: port is already "
-                                                                "allocated", holder="container other")
+    port_error = "driver failed programming external connectivity: Bind for 0.0.0.0:8080 failed: port is already allocated"
+    assert "port 8080 is in use by container other" in explain(port_error, holder="container other")
     assert "the name wandb-local is taken" in explain('409 Client Error: Conflict ("Conflict. The container name '
                                                       '"/wandb-local" is already in use by container "abc"')
 
