@@ -48,8 +48,8 @@ def _run(cmd, timeout, cwd=None, check=True):
                             check=False)
     output = result.stdout + result.stderr
     if check:
-        assert result.returncode == 0, "%s failed (%d):\n%s" % (" ".join(map(str, cmd)), result.returncode,
-                                                               output[-6000:])
+        command = " ".join(map(str, cmd))
+        assert result.returncode == 0, "%s failed (%d):\n%s" % (command, result.returncode, output[-6000:])
     return result.returncode, output
 
 
