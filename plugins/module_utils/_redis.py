@@ -9,8 +9,33 @@ The W&B server reads its external Redis from one connection string (``REDIS``)::
 
 ``build_redis_url`` builds it from parts, percent-escaping user and password so any character is safe.
 ``parse_redis_url`` reads one back (also ``rediss://``, which means TLS). ``RedisClient`` speaks just enough
-RESP over a plain or TLS socket (standard library only) to ``AUTH``, ``PING`` and read ``INFO server``, so
-the same settings the server will use are proven before the server is pointed at them.
+RESP2 over a plain or TLS socket (standard library only) to ``AUTH [user] password``, ``SELECT``, ``PING`` and
+read ``INFO server``, so the same settings the server will use are proven before the server is pointed at them.
+
+Why not redis-py (PyPI ``redis``): this is a deliberate choice, measured against redis-py 8.1.0 and a real
+redis-server 7 (README "Dependencies and why").
+
+- Where it runs: ``redis_check`` runs on the Docker host (``redis_run_local`` checks the port published on that
+  host's loopback; ``redis_check_host`` may be an address only that host reaches), where the collection needs
+  only python3 and the Docker SDK. redis-py would be a new package on every Docker host, not just a pin on the
+  controller; Debian 12 ships 4.3.4, PyPI's current release needs Python >= 3.10, and their defaults differ.
+- Certificate name: redis-py's ``SSLConnection`` always verifies (and sends as SNI) the host it connects to
+  (``wrap_socket(server_hostname=self.host)``); verifying the URL's host while connecting to another address
+  (``server_name``) would mean overriding its private ``_wrap_socket_with_ssl``.
+- Trust: redis-py always starts from the system CAs and adds ``ssl_ca_certs``/``ssl_ca_data``; it takes no
+  ``SSLContext``. ``ca_file`` here means "only this CA" (as Ansible's ``ca_path``), and the custom CAs go through
+  the same ``_custom_ca.ssl_context`` as every other pre-flight.
+- Bounds: by default it retries 3 times with backoff and negotiates RESP3 (``HELLO``) plus ``CLIENT SETINFO``;
+  a port that accepts and never answers took 25.7 s with a 2 s timeout, a wrong password 3 s. Four settings
+  fix that, and these defaults moved between its majors (``CLIENT SETINFO`` in 5, RESP3 by default in 8). Its
+  current release lists Redis 7.2+ as supported; Debian 12's redis-server, which the tests use, is 7.0.
+- Errors: once tuned, its exceptions still tell the cases apart, but only by message text and ``__context__``;
+  here each case raises one sentence that says what to fix (WRONGPASS, NOAUTH, no password configured, an
+  unknown CA naming ``wandb_server_ca_certificates``, refused, timed out, TLS on a plain port and back).
+
+The whole client is the four commands a pre-flight needs, bounded by one socket timeout per connect and read;
+``tests/unit/plugins/module_utils/test_redis_client.py`` covers its parser and messages,
+``tests/integration/redis`` the real server.
 """
 from __future__ import annotations
 
@@ -22,6 +47,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from ansible_collections.wandb_local.server.plugins.module_utils._custom_ca import (
     CAError,
     describe_tls_failure,
+    is_unknown_ca,
     ssl_context,
 )
 
@@ -196,9 +222,13 @@ class RedisClient(object):
                 raise RedisError(str(exc))
             except ssl.SSLCertVerificationError as exc:
                 sock.close()
-                raise RedisError("%s; or give the CA that signed it to this check alone (ca_file), or, for a test "
-                                 "server only, set validate_certs=false"
-                                 % describe_tls_failure(exc, "Redis at %s" % self._where()))
+                if is_unknown_ca(exc):
+                    hint = "or give the CA that signed it to this check alone (ca_file)"
+                else:
+                    hint = ("when the certificate names Redis differently from the address connected to, set "
+                            "server_name to the name in the certificate")
+                raise RedisError("%s; %s, or, for a test server only, set validate_certs=false"
+                                 % (describe_tls_failure(exc, "Redis at %s" % self._where()), hint))
             except (ssl.SSLError, OSError, IOError) as exc:
                 sock.close()
                 raise RedisError("TLS handshake with Redis at %s failed: %s; is TLS enabled on that port? "

@@ -133,3 +133,13 @@ def test_url_with_host_override_verifies_the_url_host(run_module, redis_server):
     result = check(run_module, url=url, host="127.0.0.1", ca_file=str(redis_server["ca"]))
     assert not result.failed, result
     assert result["host"] == "127.0.0.1" and result["port"] == redis_server["tls_port"]
+
+
+def test_certificate_name_is_verified_and_a_mismatch_names_server_name(run_module, redis_server):
+    # connected to 127.0.0.1 (in the certificate) but asked to verify a name the certificate does not carry
+    result = check(run_module, host="127.0.0.1", port=redis_server["tls_port"], password=redis_server["password"],
+                   tls=True, ca_file=str(redis_server["ca"]), server_name="redis.wrong.example", timeout=2)
+    assert result.failed
+    assert "issued for the name" in result["msg"] and "server_name" in result["msg"], result["msg"]
+    assert "wandb_server_ca_certificates" not in result["msg"]
+    assert_no_secret(result, redis_server["password"])
