@@ -78,8 +78,16 @@ def describe(record):
 
 def _create(path, record):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(record, handle)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(record, handle)
+    except BaseException:
+        # A lock that could not be filled (a full file system) must not stay behind and block the next run.
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+        raise
 
 
 def acquire(path, owner, timeout, stale_after, delay=1.0):

@@ -95,6 +95,7 @@ released:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.wandb_local.server.plugins.module_utils import _env_file
 from ansible_collections.wandb_local.server.plugins.module_utils import _instance_lock as lock
 
 
@@ -133,8 +134,10 @@ def main():
         result["waited"] = round(time.monotonic() - started, 1)
         module.fail_json(msg=str(exc), **result)
     except OSError as exc:
-        module.fail_json(msg="could not create the lock %s (%s): its directory must exist and be writable"
-                         % (p["path"], exc), **result)
+        # Named like a failed env file (the lock is written first): the file, its directory, what to fix.
+        error = _env_file.write_error(exc, p["path"], "lock file", existed=False)
+        kept = "the env file was not written and the server container was not touched"
+        module.fail_json(msg=error.message(also_kept=kept), **result)
     result.update(token=record["token"], waited=round(time.monotonic() - started, 1),
                   took_over=record.get("took_over", ""))
     if result["took_over"]:

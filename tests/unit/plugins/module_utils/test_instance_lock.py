@@ -53,3 +53,15 @@ def test_a_lock_being_written_counts_as_held(tmp_path):
     path.write_text("")  # created, not yet filled by its run
     with pytest.raises(lock.LockTimeout):
         lock.acquire(str(path), "bob", timeout=0, stale_after=3600)
+
+
+def test_a_lock_that_cannot_be_filled_is_not_left_behind(tmp_path, monkeypatch):
+    path = str(tmp_path / "w.lock")
+
+    def full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lock.json, "dump", full)
+    with pytest.raises(OSError):
+        lock.acquire(path, "alice", timeout=0, stale_after=3600)
+    assert not os.path.exists(path)
