@@ -12,6 +12,8 @@ import socket
 import threading
 import time
 
+from faults_testenv import _close, _pump  # pylint: disable=protected-access  # the same socket plumbing
+
 ENGINE = "/var/run/docker.sock"
 _REQUEST = re.compile(rb"(GET|POST|PUT|DELETE|HEAD) (/\S*) HTTP/1\.[01]\r\n")
 COMMUNITY_DOCKER = b"ansible-community.docker"  # community.docker's User-Agent (the container module)
@@ -139,27 +141,6 @@ class EngineProxy:
             if not self._stopped.is_set():
                 self._listen()
         threading.Thread(target=come_back, daemon=True).start()
-
-
-def _pump(source, target):
-    try:
-        while True:
-            data = source.recv(65536)
-            if not data:
-                break
-            target.sendall(data)
-    except OSError:
-        pass
-    _close(source)
-    _close(target)
-
-
-def _close(sock):
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
 
 
 def first_community_docker_request(method, path, data):

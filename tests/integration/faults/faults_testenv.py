@@ -2,6 +2,7 @@
 service go down, stop answering, or stop answering only for one AWS service, and come back on the same port."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -139,3 +140,12 @@ def _close(sock):
     except OSError:
         pass
     sock.close()
+
+
+def failure_messages(output: str) -> str:
+    """The `msg` of every failed task in a run (default callback, JSON results)."""
+    messages = []
+    for line in output.splitlines():
+        if line.startswith("fatal: [") and "=> {" in line:
+            messages.append(str(json.loads(line.split("=> ", 1)[1]).get("msg", "")))
+    return "\n".join(messages)

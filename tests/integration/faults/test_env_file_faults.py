@@ -11,7 +11,6 @@ fault tests' Docker does); unmounted in a finalizer, bounded in time.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from faults_testenv import failure_messages
 from support.playbooks import run_playbook, write_play
 from support.procs import free_port
 
@@ -63,15 +63,6 @@ class ServerInstance:
         result = run_playbook(play, dict(self.vars, **overrides), verbose=False, diff=False, timeout=PLAYBOOK_BOUND,
                               env={"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
         return result, time.monotonic() - start
-
-
-def failure_messages(output: str) -> str:
-    """The `msg` of every failed task in a run (default callback, JSON results)."""
-    messages = []
-    for line in output.splitlines():
-        if line.startswith("fatal: [") and "=> {" in line:
-            messages.append(str(json.loads(line.split("=> ", 1)[1]).get("msg", "")))
-    return "\n".join(messages)
 
 
 def _run(*cmd, seconds=30):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.wandb_local.server.plugins.modules import admin_check
 from ansible_collections.wandb_local.server.plugins.modules import settings as settings_module
-from faults_testenv import FORWARD, STALL, STALL_SQS, FaultProxy
+from faults_testenv import FORWARD, STALL, STALL_SQS, FaultProxy, failure_messages
 from support.playbooks import run_playbook, write_play
 from support.procs import BackgroundProcess, free_port
 
@@ -37,15 +37,6 @@ def role_play(workdir: Path, role: str, extra_vars: dict, tasks_from: str = "mai
     result = run_playbook(play, extra_vars, verbose=False, diff=False, timeout=240,
                           env={"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
     return result, time.monotonic() - start
-
-
-def failure_messages(output: str) -> str:
-    """The `msg` of every failed task in a run (default callback, JSON results)."""
-    messages = []
-    for line in output.splitlines():
-        if line.startswith("fatal: [") and "=> {" in line:
-            messages.append(str(json.loads(line.split("=> ", 1)[1]).get("msg", "")))
-    return "\n".join(messages)
 
 
 # --- AWS (moto) ---------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from ansible_collections.wandb_local.server.plugins.modules import admin_check
 from ansible_collections.wandb_local.server.plugins.modules import container_log_secret
 from ansible_collections.wandb_local.server.plugins.modules import settings as settings_module
 from ansible_collections.wandb_local.server.plugins.modules import wait_ready
-from faults_testenv import STALL, FaultProxy
+from faults_testenv import STALL, FaultProxy, failure_messages
 from support.fixtures import remove_containers
 from support.playbooks import REPO, run_playbook, write_play
 from support.procs import BackgroundProcess, free_port
@@ -47,15 +47,6 @@ def waited(message: str) -> float:
     found = ELAPSED.search(message)
     assert found, message
     return float(found.group(1))
-
-
-def failure_messages(output: str) -> str:
-    """The `msg` of every failed task in a run (default callback, JSON results)."""
-    messages = []
-    for line in output.splitlines():
-        if line.startswith("fatal: [") and "=> {" in line:
-            messages.append(str(json.loads(line.split("=> ", 1)[1]).get("msg", "")))
-    return "\n".join(messages)
 
 
 def task_result(output: str, task: str) -> dict:
