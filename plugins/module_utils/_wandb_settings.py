@@ -184,6 +184,24 @@ def mask_env(env):
     return dict((name, MASK if is_secret(name, value) else value) for name, value in env.items())
 
 
+# The user part of a URL inside a text (an error message, a log line): replaced by the mask, up to the URL's last
+# "@" (a password may hold "/" or "@").
+_USERINFO_IN_TEXT = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s'\"]*@")
+
+
+def redactor(env):
+    """A function that replaces, in a text, every value of ``env`` that :func:`is_secret` calls secret (longest
+    first) and the user part of any URL: for error messages and log lines that may quote the environment."""
+    secrets = sorted((v for k, v in (env or {}).items() if v and len(v) > 3 and is_secret(k, v)), key=len, reverse=True)
+
+    def redact(text):
+        text = str(text or "")
+        for value in secrets:
+            text = text.replace(value, MASK)
+        return _USERINFO_IN_TEXT.sub(lambda m: m.group(1) + MASK + "@", text)
+    return redact
+
+
 def mask_settings(values):
     """Copy of ``values`` (canonical key -> value) with every secret set value replaced by a mask."""
     return dict((key, MASK if (value and is_secret_setting(key, value)) else value) for key, value in values.items())

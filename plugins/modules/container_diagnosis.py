@@ -99,9 +99,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wandb_local.server.plugins.module_utils import _env_file as envfile
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
-from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import MASK, is_secret
+from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import redactor as redactor_for
 
-_URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s/'\"]*@")
 _ENGINE_DOWN = re.compile(r"(?i)(connection (refused|aborted|reset)|error connecting|fetching server api version|"
                           r"\(2, 'no such file or directory'\)|remotedisconnected|broken pipe|read timed out|"
                           r"cannot connect to the docker daemon|max retries exceeded)")
@@ -115,19 +114,12 @@ _NAME_TAKEN = re.compile(r"(?i)(conflict.*(name|in use)|is already in use by con
 
 
 def redactor(env_file):
-    """A function that replaces every secret of the env file (and any URL credential) in a text."""
+    """The collection's redaction (_wandb_settings.redactor) for the secrets of the env file ``env_file``."""
     try:
         env = envfile.read(env_file) if env_file else {}
     except (envfile.EnvFileError, IOError, OSError):
         env = {}
-    secrets = sorted((v for k, v in env.items() if v and len(v) > 3 and is_secret(k, v)), key=len, reverse=True)
-
-    def redact(text):
-        text = str(text or "")
-        for value in secrets:
-            text = text.replace(value, MASK)
-        return _URL_USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
-    return redact
+    return redactor_for(env)
 
 
 def reach_engine(docker_host, wait):

@@ -239,11 +239,11 @@ from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api impo
     server_api_argument_spec,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
-    MASK,
     env_changes,
-    is_secret,
+    is_secret_setting,
     mask_settings,
     preflight,
+    redactor,
     settings_from_env,
 )
 
@@ -306,7 +306,7 @@ def main():
 
     # A value with credentials in it (an S3-compatible bucket s3://KEY:SECRET@host/bucket) is a secret whatever
     # the option: hidden from every part of the result, the invocation included.
-    module.no_log_values.update(str(p[k]) for k in SETTING_OPTIONS if p[k] is not None and is_secret(k, p[k]))
+    module.no_log_values.update(str(p[k]) for k in SETTING_OPTIONS if p[k] is not None and is_secret_setting(k, p[k]))
     wanted = dict((k, p[k]) for k in SETTING_OPTIONS if p[k] is not None)
     env_path = p["env_file"] or wc.default_env_file(p["container_name"])
     api_key = read_api_key(module)
@@ -420,9 +420,7 @@ def apply_change(module, p, api, attrs, client, env_path, plan, set_vars, unset,
             try:
                 result["ready_after"] = round(client.wait_ready(p["ready_timeout"]), 1)
             except WandbApiError as exc:
-                tail = wc.logs(api, p["container_name"])[-2000:]
-                for name, value in got.items():
-                    tail = tail.replace(value, MASK) if is_secret(name, value) and len(value) > 3 else tail
+                tail = redactor(got)(wc.logs(api, p["container_name"])[-2000:])
                 module.fail_json(msg="container %s was recreated but %s; last log lines:\n%s" % (
                     p["container_name"], exc, tail), **result)
 

@@ -69,3 +69,12 @@ def test_a_credentialed_value_that_changes_is_masked_on_both_sides():
     before, after = ef.masked_diff({"BUCKET": "s3://A:old/pw@m:9000/b"}, {"BUCKET": "s3://A:new@pw@m:9000/b"})
     assert "old/pw" not in before and "new@pw" not in after
     assert "BUCKET=%s (changed)" % MASK in after
+
+
+def test_one_redactor_for_error_messages_and_log_lines():
+    from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import redactor
+
+    redact = redactor({"LICENSE": "eyJ.payloadsecret.sig", "HOST": "https://w.example.com"})
+    text = redact("bad eyJ.payloadsecret.sig; smtp://mailer:p/w@mail:587 at https://w.example.com")
+    assert "payloadsecret" not in text and "p/w" not in text
+    assert "smtp://%s@mail:587" % MASK in text and "https://w.example.com" in text
