@@ -5,40 +5,64 @@
 - `moto_endpoint` (session): moto in server mode on a free 127.0.0.1 port, fake AWS credentials with a
   recognisable secret in the environment (restored afterwards); `boto(service)` clients on it; `fake_secret_key`;
 - `storage_emulator`, `pubsub_emulator` (session): gcp-storage-emulator, the Pub/Sub emulator on free ports;
-- `docker_client` (session): a Docker SDK client of this host's engine (pinged).
+- `docker_client` (session): a Docker SDK client of this host's engine (pinged);
+- `standin_image` (session): the stand-in server image (tests/fixtures/standin) built as STANDIN_IMAGE:latest;
+- `aws_credentials(**values)`: a context manager that sets fake AWS credentials in the environment and restores it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 
 import pytest
 
 from support import emulators
+from support.playbooks import REPO
 
 FAKE_ACCESS_KEY = "AKIAWANDBLOCALTEST01"
 FAKE_SECRET_KEY = "wandbLeakCanarySecretKey0123456789abcdef"
 AWS_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN")
+STANDIN_IMAGE = os.environ.get("WANDB_TEST_SERVER_IMAGE", "wandb-local-test/standin")
+
+
+@contextlib.contextmanager
+def aws_credentials(**values):
+    """The AWS_* variables of the environment set to ``values`` (profile and session token removed) for the
+    duration, then restored as they were."""
+    saved = {key: os.environ.get(key) for key in AWS_ENV}
+    os.environ.update(values)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def standin_image():
+    """The stand-in image (tests/fixtures/standin), built if missing; cheap when cached. Its repository name."""
+    subprocess.run(["bash", str(REPO / "tests/fixtures/standin/build.sh"), STANDIN_IMAGE + ":latest"],
+                   check=True, capture_output=True, timeout=600)
+    return STANDIN_IMAGE
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory):
     """The URL of moto_server (started here under `timeout`, stopped at the end of the session)."""
     proc = emulators.moto(tmp_path_factory.mktemp("moto") / "moto.log")
-    saved = {key: os.environ.get(key) for key in AWS_ENV}
-    os.environ.update(AWS_ACCESS_KEY_ID=FAKE_ACCESS_KEY, AWS_SECRET_ACCESS_KEY=FAKE_SECRET_KEY,
-                      AWS_DEFAULT_REGION="us-east-1")
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    try:
-        proc.wait_ready(30)
-        yield proc.url
-    finally:
-        proc.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with aws_credentials(AWS_ACCESS_KEY_ID=FAKE_ACCESS_KEY, AWS_SECRET_ACCESS_KEY=FAKE_SECRET_KEY,
+                         AWS_DEFAULT_REGION="us-east-1"):
+        try:
+            proc.wait_ready(30)
+            yield proc.url
+        finally:
+            proc.stop()
 
 
 @pytest.fixture

@@ -6,13 +6,11 @@
   HTTPS with that certificate;
 - `https_s3` (session): moto in server mode serving HTTPS with that certificate;
 - `tls_redis` (session): redis-server with only a TLS port, that certificate and a password;
-- `standin_image` (session): the stand-in server image (tests/fixtures/standin), built when missing;
 - `server_instance`: one W&B server instance of a test (own container, volume, config dir, port on 127.0.0.1),
   removed afterwards; `run_site(instance, extra)` runs playbooks/site.yml on it.
 """
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import subprocess
@@ -22,13 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from support.fixtures import remove_containers
+from support.fixtures import aws_credentials, remove_containers
 from support.playbooks import REPO, run_playbook
 from support.procs import BackgroundProcess, free_port
 from support.tls import make_tls
 
 OIDC_FIXTURE = REPO / "tests" / "fixtures" / "oidc_provider"
-STANDIN_IMAGE = os.environ.get("WANDB_TEST_SERVER_IMAGE", "wandb-local-test/standin")
 REDIS_PASSWORD = "ca-Redis-" + secrets.token_hex(6)
 
 
@@ -68,19 +65,12 @@ def https_s3(tmp_path_factory, internal_ca):
     proc = BackgroundProcess([tool if tool.exists() else "moto_server", "-H", "127.0.0.1", "-p", port,
                               "-c", internal_ca["cert"], "-k", internal_ca["key"]],
                              tmp_path_factory.mktemp("moto-https") / "moto.log", seconds=1200, ready_ports=(port,))
-    saved = {key: os.environ.get(key) for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE")}
-    os.environ.update(AWS_ACCESS_KEY_ID="AKIAWANDBCATEST00001", AWS_SECRET_ACCESS_KEY="ca-test-secret-key")
-    os.environ.pop("AWS_PROFILE", None)
-    try:
-        proc.start().wait_ready(30)
-        yield "https://127.0.0.1:%d" % port
-    finally:
-        proc.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with aws_credentials(AWS_ACCESS_KEY_ID="AKIAWANDBCATEST00001", AWS_SECRET_ACCESS_KEY="ca-test-secret-key"):
+        try:
+            proc.start().wait_ready(30)
+            yield "https://127.0.0.1:%d" % port
+        finally:
+            proc.stop()
 
 
 @pytest.fixture(scope="session")
@@ -102,14 +92,6 @@ def tls_redis(tmp_path_factory, internal_ca):
         yield {"port": tls_port, "password": REDIS_PASSWORD}
     finally:
         proc.stop()
-
-
-@pytest.fixture(scope="session")
-def standin_image():
-    """The stand-in image (tests/fixtures/standin), built if missing; cheap when cached."""
-    subprocess.run(["bash", str(REPO / "tests/fixtures/standin/build.sh"), STANDIN_IMAGE + ":latest"],
-                   check=True, capture_output=True, timeout=600)
-    return STANDIN_IMAGE
 
 
 class Instance:

@@ -3,13 +3,12 @@ signed on 127.0.0.1 - the npm oidc-provider over HTTPS, moto (S3) over HTTPS, re
 started here under `timeout` in its own process group and stopped by the fixture (tests/support/procs.py)."""
 from __future__ import annotations
 
-from support.fixtures import docker_client  # noqa: F401  pylint: disable=unused-import
+from support.fixtures import docker_client, standin_image  # noqa: F401  pylint: disable=unused-import
 
 from ca_testenv import (  # noqa: F401  pylint: disable=unused-import
     https_oidc_provider,
     https_s3,
     internal_ca,
     server_instance,
-    standin_image,
     tls_redis,
 )

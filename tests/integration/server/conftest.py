@@ -1,25 +1,14 @@
 """Fixtures for running the collection's playbooks against the stand-in server image on this host."""
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 
 import docker
 import pytest
 
-from support.fixtures import docker_client  # noqa: F401  pylint: disable=unused-import
-from support.playbooks import REPO, run_playbook
+from support.fixtures import docker_client, standin_image  # noqa: F401  pylint: disable=unused-import
+from support.playbooks import run_playbook
 from support.procs import free_port
-STANDIN_IMAGE = os.environ.get("WANDB_TEST_SERVER_IMAGE", "wandb-local-test/standin")
-
-
-@pytest.fixture(scope="session")
-def standin_image():
-    """The stand-in image (tests/fixtures/standin), built if missing; cheap when cached."""
-    subprocess.run(["bash", str(REPO / "tests/fixtures/standin/build.sh"), STANDIN_IMAGE + ":latest"],
-                   check=True, capture_output=True, timeout=600)
-    return STANDIN_IMAGE
 
 
 class Instance:
