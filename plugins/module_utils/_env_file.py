@@ -18,11 +18,12 @@ Public API (all pure functions, no Ansible objects):
     ``parse`` of the file, ``{}`` when it does not exist.
 ``apply(text, set_vars=None, unset=None) -> str``
     ``text`` with variables changed in place, removed, or appended; comments and order are kept.
-``write(path, text, mode=0o600, what="file")``
+``write(path, text, mode=0o600, what="file", owner=None)``
     Atomic write: temporary file in the same directory, ``fsync``, ``rename``; the owner and group of an existing
-    file are kept, the mode is always ``mode``. On failure (full file system, path is a directory, read-only or
-    immutable directory, ...) the old file is intact, the temporary file removed, and ``WriteError`` (an
-    ``OSError``) names the file and its directory, says that nothing was changed and what to fix.
+    file are kept (or set to ``owner``, a (uid, gid), before the first byte), the mode is always ``mode``. On
+    failure (full file system, path is a directory, read-only or immutable directory, ...) the old file is intact,
+    the temporary file removed, and ``WriteError`` (an ``OSError``) names the file and its directory, says that
+    nothing was changed and what to fix.
 ``update(path, set_vars=None, unset=None, check_mode=False, mode=0o600, header=None) -> dict``
     Read, apply, and write when something differs (or when the mode is wider than ``mode``). Returns
     ``{"changed", "before", "after", "mode_changed", "created"}`` with ``before``/``after`` as dicts.
@@ -270,11 +271,12 @@ def write_error(exc, path, what="file", existed=None, operation="write", temp_re
     return WriteError(problem, kept, fix, cause=exc, path=path, directory=directory)
 
 
-def write(path, text, mode=0o600, what="file"):
+def write(path, text, mode=0o600, what="file", owner=None):
     """Write ``text`` to ``path`` atomically with ``mode``; keep the owner/group of an existing file.
 
-    On failure the old file is left as it was, the temporary file is removed, and a ``WriteError`` (an
-    ``OSError``) names the file (``what``: "env file", ...), its directory and what to fix.
+    ``owner`` (uid, gid) makes the file owned by them instead (set on the temporary file before its first byte;
+    a failure to do so is an error). On failure the old file is left as it was, the temporary file is removed,
+    and a ``WriteError`` (an ``OSError``) names the file (``what``: "env file", ...), its directory and what to fix.
     """
     directory = os.path.dirname(os.path.abspath(path)) or "."
     existed = os.path.lexists(path)
@@ -282,24 +284,27 @@ def write(path, text, mode=0o600, what="file"):
     try:
         if os.path.isdir(path):
             raise OSError(errno.EISDIR, os.strerror(errno.EISDIR), path)
-        _write(path, directory, text, mode, state)
+        _write(path, directory, text, mode, state, owner)
     except (IOError, OSError) as exc:
         raise write_error(exc, path, what, existed, temp_removed="tmp" in state)
 
 
-def _write(path, directory, text, mode, state):
+def _write(path, directory, text, mode, state, wanted_owner=None):
     owner = None
-    try:
-        st = os.stat(path)
-        owner = (st.st_uid, st.st_gid)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            raise
+    if wanted_owner is None:
+        try:
+            st = os.stat(path)
+            owner = (st.st_uid, st.st_gid)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
     state["tmp"] = tmp
     try:
         os.fchmod(fd, mode)
-        if owner is not None:
+        if wanted_owner is not None:
+            os.fchown(fd, wanted_owner[0], wanted_owner[1])
+        elif owner is not None:
             try:
                 os.fchown(fd, owner[0], owner[1])
             except OSError as exc:

@@ -8,7 +8,13 @@ DOCUMENTATION = r"""
 module: admin_key
 version_added: 0.2.0
 author: wandb_local.server maintainers (!UNKNOWN)
-short_description: Keep the W&B server's super-admin API key in a 0600 file, generated once
+short_description: Keep the W&B server's super-admin API key in a 0600 file, generated once (deprecated)
+deprecated:
+  removed_in: 1.0.0
+  why: One module keeps every secret of this collection that is given, else kept, else generated.
+  alternative: >-
+    Use M(wandb_local.server.kept_secret) with I(value) instead of I(key), C(prefix: local-), C(length: 40),
+    C(alphabet: 0123456789abcdef), and its result's C(value) instead of C(key).
 description:
   - Chooses the super-admin API key the server starts with (C(GLOBAL_ADMIN_API_KEY)) and keeps it in a file
     that the other modules of this collection read (C(api_key_file)). A given I(key) wins, else the key already
@@ -16,6 +22,8 @@ description:
   - Writes the file atomically with mode 0600 only when its content or mode differs; a file that cannot be read is
     an error, never a reason to replace the key in it.
   - One module run does what reading, choosing and writing the key took three for (bench/run, README Benchmarks).
+  - Deprecated; M(wandb_local.server.kept_secret) does the same for any secret, and also sets the file's owner.
+    This module runs the same code with the key's format and leaves the owner of an existing file as it is.
   - Check mode reports what would change without writing; a key generated in check mode is never kept.
 options:
   path:
@@ -53,41 +61,19 @@ source:
   sample: kept
 """
 
-import errno
-import os
-import secrets
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.wandb_local.server.plugins.module_utils import _env_file
+from ansible_collections.wandb_local.server.plugins.module_utils import _kept_secret
 
+PREFIX = "admin_key: "
 KEY_PREFIX = "local-"
-MODE = 0o600
+MODE = _kept_secret.MODE
+# Deprecated (meta/runtime.yml plugin_routing warns whoever calls it): the same code as kept_secret, with the
+# key's format and the option/return names of version 0.2.0; the owner of an existing file is left as it is.
 
 
 def new_key():
     """A key shaped like the ones this collection always generated: local- and 40 hexadecimal digits."""
-    return KEY_PREFIX + secrets.token_hex(20)
-
-
-def read_kept(path):
-    """The kept key ('' when the file is missing or empty) and the file's mode (None when missing)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().strip(), stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
-    except IOError as exc:
-        if exc.errno == errno.ENOENT:
-            return "", None
-        raise
-
-
-def choose(given, kept):
-    """(key, source): given > kept > new."""
-    if given:
-        return given, "given"
-    if kept:
-        return kept, "kept"
-    return new_key(), "generated"
+    return _kept_secret.generate(40, KEY_PREFIX, _kept_secret.HEX)
 
 
 def main():
@@ -101,38 +87,14 @@ def main():
     path = module.params["path"]
     given = (module.params["key"] or "").strip()
     if any(char.isspace() for char in given):
-        module.fail_json(msg="admin_key: the key must not contain white space (wandb_server_admin_api_key)")
-    directory = os.path.dirname(path) or "."
-    directory_missing = not os.path.isdir(directory)
-    if directory_missing and not module.check_mode:
-        module.fail_json(msg="admin_key: directory %s does not exist; create it first" % directory)
+        module.fail_json(msg=PREFIX + "the key must not contain white space (wandb_server_admin_api_key)")
     try:
-        kept, mode = ("", None) if directory_missing else read_kept(path)
-    except (IOError, OSError, UnicodeDecodeError) as exc:
-        module.fail_json(msg="admin_key: cannot read the kept key in %s (%s); fix the file's permissions or move "
-                             "it away (a new key replaces the old one everywhere it was used)" % (path, exc))
-    key, source = choose(given, kept)
-    content_changed = key != kept
-    changed = content_changed or mode != MODE
-    if changed and not module.check_mode:
-        try:
-            if content_changed:
-                _env_file.write(path, key + "\n", MODE, what="admin API key file")
-            else:
-                os.chmod(path, MODE)
-        except (IOError, OSError) as exc:
-            exc = _env_file.write_error(exc, path, "admin API key file", mode is not None,
-                                        "write" if content_changed else "change the mode of")
-            module.fail_json(msg=exc.message("admin_key: "), path=path, errno=exc.errno)
-    # The key itself never enters the diff: only whether it is there, changes, and the file's mode.
-    before = "" if mode is None else "admin API key: %s, mode %s\n" % (
-        _env_file.MASK if kept else "(empty)", oct(mode))
-    after = "admin API key: %s, mode %s\n" % (
-        _env_file.CHANGED_MASK if content_changed and kept else _env_file.MASK, oct(MODE))
-    result = dict(changed=changed, source=source,
-                  diff=dict(before_header=path, after_header=path, before=before, after=after))
-    if source != "given":
-        result["key"] = key
+        kept = _kept_secret.keep(path, given, new_key, module.check_mode, owner=None, what="admin API key")
+    except _kept_secret.KeptSecretError as exc:
+        module.fail_json(msg=PREFIX + str(exc), path=path, errno=exc.errno)
+    result = dict(changed=kept["changed"], source=kept["source"], diff=kept["diff"])
+    if kept["source"] != "given":
+        result["key"] = kept["value"]
     module.exit_json(**result)
 
 

@@ -1,10 +1,11 @@
-"""admin_key: given > kept > new, one 0600 file, check mode and diff without the key."""
+"""admin_key (deprecated for kept_secret, same code): its options, results and messages still work."""
 from __future__ import annotations
 
 import json
 import os
 import re
 import stat
+from pathlib import Path
 
 from ansible_collections.wandb_local.server.plugins.modules import admin_key
 
@@ -59,11 +60,29 @@ def test_an_unreadable_file_fails_instead_of_replacing_the_key(tmp_path, run_mod
     path = tmp_path / "admin-api-key"
     path.mkdir()  # reading a directory fails like an unreadable file would (tests run as root)
     result = run_module(admin_key, {"path": str(path)})
-    assert result.failed and "cannot read the kept key" in result["msg"]
+    assert result.failed and "cannot read the admin API key file %s" % path in result["msg"]
 
 
 def test_missing_directory_and_white_space_fail_with_what_to_fix(tmp_path, run_module):
     result = run_module(admin_key, {"path": str(tmp_path / "nope" / "admin-api-key")})
-    assert result.failed and "create it first" in result["msg"]
+    assert result.failed and "create it first" in result["msg"] and result["msg"].startswith("admin_key: ")
     spaced = run_module(admin_key, {"path": str(tmp_path / "k"), "key": "local- abc"})
     assert spaced.failed and "wandb_server_admin_api_key" in spaced["msg"]
+
+
+def test_the_owner_of_an_existing_file_is_left_as_it_is(tmp_path, run_module):
+    path = tmp_path / "admin-api-key"
+    path.write_text(GIVEN + "\n")
+    os.chmod(path, 0o600)
+    os.chown(path, 1234, 1234)
+    assert not run_module(admin_key, {"path": str(path)}).changed
+    result = run_module(admin_key, {"path": str(path), "key": "local-" + "d" * 40})
+    assert result.changed and os.stat(path).st_uid == 1234 and os.stat(path).st_gid == 1234
+
+
+def test_deprecated_in_runtime_yml_for_kept_secret():
+    import yaml
+    runtime = yaml.safe_load((Path(__file__).parents[4] / "meta" / "runtime.yml").read_text())
+    deprecation = runtime["plugin_routing"]["modules"]["admin_key"]["deprecation"]
+    assert deprecation["removal_version"] == "1.0.0" and "kept_secret" in deprecation["warning_text"]
+    assert "removed_in: 1.0.0" in admin_key.DOCUMENTATION
