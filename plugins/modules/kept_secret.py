@@ -56,7 +56,7 @@ options:
     default: root
 notes:
   - Register the result with C(no_log=true). It carries the secret (when kept or generated), which the caller needs.
-  - The diff never shows the secret: only whether the file exists, whether the secret changes, its mode and owner.
+  - The diff never shows the secret, only whether the file exists, whether the secret changes, its mode and owner.
   - Failure messages name the file, its directory and what to fix, never the secret.
 """
 
@@ -86,7 +86,7 @@ EXAMPLES = r"""
 RETURN = r"""
 value:
   description:
-    - The secret, when it was kept or generated. Secret: register the result with C(no_log=true).
+    - The secret, when it was kept or generated. Register the result with C(no_log=true).
     - Not returned for a given I(value). Ansible masks a no_log option's value in results, so use the given one.
   returned: when I(value) is empty
   type: str
