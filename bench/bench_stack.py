@@ -35,6 +35,8 @@ SITE = REPO / "playbooks" / "site.yml"
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "AKIAWANDBLOCALBENCH1", "AWS_SECRET_ACCESS_KEY": "wandbBenchFakeSecretKey0123456789abcd",
            "AWS_DEFAULT_REGION": "us-east-1"}
 PLAYBOOK_TIMEOUT = 1800
+# The integrations a bench instance can have (Stack.group_vars).
+ALL_PARTS = ("aws", "redis", "oidc", "slack")
 EMULATOR_SECONDS = 4 * 3600
 
 
@@ -110,9 +112,10 @@ class Stack:
         return len(re.findall(r'"(?:GET|PUT|POST|HEAD|DELETE|OPTIONS) ', log.read_text(errors="replace")))
 
     # --- inventories -----------------------------------------------------------------------------------------
-    def group_vars(self) -> dict:
-        """What every instance shares: the stand-in image, AWS storage on moto, Redis, OIDC, Slack, admin key."""
-        return {
+    def group_vars(self, parts=ALL_PARTS) -> dict:
+        """What every instance shares: the stand-in image and admin key, and the integrations named in `parts`
+        (aws: AWS storage on moto, redis, oidc, slack)."""
+        group = {
             "ansible_connection": "local",
             "ansible_python_interpreter": sys.executable,
             "wandb_server_image": STANDIN_IMAGE, "wandb_server_image_tag": self.image_tag,
@@ -121,15 +124,21 @@ class Stack:
             "wandb_server_health_delay": 1, "wandb_server_health_timeout": 120,
             "wandb_server_extra_env": {"STANDIN_STARTUP_SECONDS": "1"},
             "wandb_server_admin_api_enabled": True,
-            "storage_provider": "aws", "storage_aws_region": "us-east-1", "storage_aws_endpoint_url": self.moto_url,
-            "redis_host": "127.0.0.1", "redis_port": self.redis_port, "redis_password": self.redis_password,
-            "oidc_issuer": self.oidc_issuer, "oidc_client_id": "wandb-implicit",
-            "slack_client_id": "bench-slack-client", "slack_client_secret": "bench-slack-secret",
         }
+        integrations = {
+            "aws": {"storage_provider": "aws", "storage_aws_region": "us-east-1",
+                    "storage_aws_endpoint_url": self.moto_url},
+            "redis": {"redis_host": "127.0.0.1", "redis_port": self.redis_port, "redis_password": self.redis_password},
+            "oidc": {"oidc_issuer": self.oidc_issuer, "oidc_client_id": "wandb-implicit"},
+            "slack": {"slack_client_id": "bench-slack-client", "slack_client_secret": "bench-slack-secret"},
+        }
+        for part in parts:
+            group.update(integrations[part])
+        return group
 
-    def inventory(self, label: str, count: int) -> "Fleet":
+    def inventory(self, label: str, count: int, parts=ALL_PARTS) -> "Fleet":
         """An inventory of `count` instances on this machine, each its own container, port, volume, config dir,
-        bucket and queue; nothing is created until a playbook runs."""
+        bucket and queue, with the integrations in `parts`; nothing is created until a playbook runs."""
         hosts = {}
         for index, port in enumerate(free_ports(count), start=1):
             name = "%s%s-%d" % (self.prefix, label, index)
@@ -141,7 +150,7 @@ class Stack:
             }
         path = self.workdir / ("inventory-%s.json" % label)
         path.write_text(json.dumps({"all": {"children": {"wandb_servers": {
-            "hosts": hosts, "vars": self.group_vars()}}}}, indent=1))
+            "hosts": hosts, "vars": self.group_vars(parts)}}}}, indent=1))
         path.chmod(0o600)
         return Fleet(self, path, hosts)
 

@@ -5,11 +5,16 @@
               [--strategy linear|mitogen_linear] [SCENARIO...]
 
 Scenarios (default: all, in this order):
+  compare  the no-change run of site.yml next to a hand-written playbook doing the same server job
+           (bench/playbooks/handwritten.yml: community.docker, copy, uri, and the amazon.aws / community.aws
+           modules for AWS storage) and to ping, in one run: server only, server + AWS storage on moto, and
+           site.yml with AWS + Redis + OIDC + Slack; first converges too
   site     first converge of playbooks/site.yml for one instance (AWS storage on moto, Redis, OIDC, Slack, admin
            key), then the no-change re-run, next to a bare ansible.builtin.ping playbook on the same host
   floor    the cost of a module run here: a playbook running ansible.builtin.stat as often as a no-change site.yml
            run runs modules (19), next to ping
-  scale    the no-change run over 1, 5, 20 instances (--instances) with forks 5 and 20 (--forks), next to ping
+  scale    the no-change run of site.yml, server only, over 5, 10, 20 instances (--instances) with forks 10
+           (--forks), next to ping
   aws      the AWS storage steps: the storage role, this collection's aws_* modules and the community modules
            (amazon.aws / community.aws), first run and no-change run
   profile  one no-change site.yml run with ansible.posix.profile_tasks: the slowest tasks (also: --profile)
@@ -39,11 +44,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # pylint: disable=wrong-import-position  # the bench's own module, next to this file
-from bench_stack import BENCH, SITE, RunFailed, Stack, playbook  # noqa: E402
+from bench_stack import ALL_PARTS, BENCH, SITE, RunFailed, Stack, playbook  # noqa: E402
 from support.playbooks import strategy_env  # noqa: E402  # tests/support, on the path bench_stack sets
 
 PING = BENCH / "playbooks" / "ping.yml"
 FLOOR = BENCH / "playbooks" / "floor.yml"
+HANDWRITTEN = BENCH / "playbooks" / "handwritten.yml"
+# (label, integrations, compared with the hand-written playbook)
+COMPARE_VARIANTS = (("server only", (), True), ("server + AWS storage", ("aws",), True),
+                    ("AWS + Redis + OIDC + Slack", ALL_PARTS, False))
 # (label, playbook, extra vars). moto refuses community.aws.s3_bucket_notification's capitalised filter rule names
 # (500), so the community run leaves the notification out, and so does one of ours, to compare the same steps.
 AWS_RUNS = (("storage role (`wandb_local.server.storage`), 5 steps", BENCH / "playbooks" / "aws_role.yml", {}),
@@ -52,7 +61,7 @@ AWS_RUNS = (("storage role (`wandb_local.server.storage`), 5 steps", BENCH / "pl
              {"bench_skip_notification": True}),
             ("`amazon.aws` / `community.aws` modules, 4 steps (no notification)",
              BENCH / "playbooks" / "aws_community.yml", {"bench_skip_notification": True}))
-SCENARIOS = ("site", "floor", "scale", "aws", "profile")
+SCENARIOS = ("compare", "site", "floor", "scale", "aws", "profile")
 
 
 def median(values) -> float:
@@ -89,6 +98,42 @@ class Bench:
         return "%.1fx | %.1fx" % tuple(median(self.seconds(scenario, key, measure))
                                        / median(self.seconds(scenario, base, measure))
                                        for measure in ("seconds", "cpu"))
+
+    # --- site.yml next to the hand-written playbook and ping --------------------------------------------------
+    def compare(self) -> str:
+        print("compare: no-change site.yml vs a hand-written playbook vs ping, one instance", file=sys.stderr)
+        rows = ["| 1 instance, no change | wall s | wall range s | CPU s | wall / ping | wall / hand-written "
+                "| CPU / hand-written |", "|---|---:|---:|---:|---:|---:|---:|"]
+        converge_rows = ["| 1 instance, first converge | wall s | wall range s | CPU s |", "|---|---:|---:|---:|"]
+        for number, (label, parts, handwritten) in enumerate(COMPARE_VARIANTS, start=1):
+            fleets = {"site.yml": self.stack.inventory("cmp%d-site" % number, 1, parts)}
+            if handwritten:
+                fleets["hand-written"] = self.stack.inventory("cmp%d-hand" % number, 1, parts)
+            books = {"site.yml": SITE, "hand-written": HANDWRITTEN}
+            try:
+                for who, fleet in fleets.items():
+                    self.record("compare", "%s, %s: first converge" % (label, who), playbook(books[who], fleet.path))
+                for _index in range(self.runs):
+                    # ping and the no-change runs alternate, so a load change on the machine hits them alike
+                    self.record("compare", "%s: ping" % label, playbook(PING, fleets["site.yml"].path))
+                    for who, fleet in fleets.items():
+                        self.record("compare", "%s, %s: no change" % (label, who),
+                                    playbook(books[who], fleet.path, expect_changed=False))
+            finally:
+                for fleet in fleets.values():
+                    fleet.remove()
+            ping = "%s: ping" % label
+            rows.append("| ping playbook (%s inventory) | %s | 1.0x | | |" % (label, self.cells("compare", ping)))
+            for who in fleets:
+                key = "%s, %s: no change" % (label, who)
+                versus_hand = (self.ratio("compare", key, "%s, hand-written: no change" % label)
+                               if handwritten else "| ")
+                rows.append("| `%s`, %s | %s | %s | %s |" % (
+                    who, label, self.cells("compare", key), self.ratio("compare", key, ping).split(" | ")[0],
+                    versus_hand))
+                converge_rows.append("| `%s`, %s | %s |" % (
+                    who, label, self.cells("compare", "%s, %s: first converge" % (label, who))))
+        return "\n".join(rows + [""] + converge_rows)
 
     # --- scenario 1 and 2 ----------------------------------------------------------------------------------
     def site(self) -> str:
@@ -137,7 +182,7 @@ class Bench:
         print("scale: no-change site.yml over %s instances, forks %s" % (counts, forks_list), file=sys.stderr)
         runs = runs or self.runs
         for count in counts:
-            fleet = self.stack.inventory("scale%d" % count, count)
+            fleet = self.stack.inventory("scale%d" % count, count, parts=())
             try:
                 self.record("scale", "%d instances: first converge (forks %d)" % (count, max(forks_list)),
                             playbook(SITE, fleet.path, forks=max(forks_list)))
@@ -247,11 +292,11 @@ def use_strategy(name: str) -> str:
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n", 1)[0])
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
-                        help="site, floor, scale, aws, profile (default: site floor scale aws)")
+                        help="compare, site, floor, scale, aws, profile (default: compare site floor scale aws)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median); default 3")
     parser.add_argument("--scale-runs", type=int, help="runs per figure of the scale scenario (default: --runs)")
-    parser.add_argument("--instances", default="1,5,20", help="instance counts of the scale scenario")
-    parser.add_argument("--forks", default="5,20", help="forks of the scale scenario")
+    parser.add_argument("--instances", default="5,10,20", help="instance counts of the scale scenario")
+    parser.add_argument("--forks", default="10", help="forks of the scale scenario")
     parser.add_argument("--json", type=Path, help="write every measurement to this file")
     parser.add_argument("--profile", action="store_true", help="also run the profile scenario")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the inventories and emulator logs")
@@ -263,7 +308,7 @@ def parse_args(argv):
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
     if unknown:
         parser.error("unknown scenario(s) %s; choose from %s" % (", ".join(unknown), ", ".join(SCENARIOS)))
-    args.scenarios = list(args.scenarios) or ["site", "floor", "scale", "aws"]
+    args.scenarios = list(args.scenarios) or ["compare", "site", "floor", "scale", "aws"]
     if args.profile and "profile" not in args.scenarios:
         args.scenarios.append("profile")
     args.instances = [int(value) for value in args.instances.split(",") if value]
