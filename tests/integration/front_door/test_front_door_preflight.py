@@ -174,24 +174,20 @@ def test_instances_on_different_docker_hosts_may_differ(tmp_path):
     assert result.returncode == 0, result.output[-3000:]
 
 
-def follow_play(tmp_path):
-    """A play that does what site.yml does before the integrations (the front door's server defaults, the server's
-    checks) and prints what the storage, OIDC and Slack roles take from HOST."""
-    return write_play(tmp_path / "follow.yml", hosts="wandb_servers", play_vars=None, tasks=[
-        {"name": "front door defaults", "ansible.builtin.include_role": {
-            "name": "wandb_local.server.front_door", "tasks_from": "server_defaults"}},
-        {"name": "as site.yml", "ansible.builtin.set_fact": {
-            "wandb_server_host": "{{ wandb_server_host | default(front_door_server_host) }}",
-            "wandb_server_bind_address": "{{ wandb_server_bind_address | default(front_door_server_bind_address) }}"}},
-        {"name": "server checks", "ansible.builtin.include_role": {
-            "name": "wandb_local.server.wandb_server", "tasks_from": "preflight", "public": True}},
+def follow_play(tmp_path, server=True):
+    """A play that does what site.yml does before the integrations (the server's checks, then the integrations'; each
+    role takes the shared defaults from roles/_common, nothing is copied between them) and prints what the storage
+    and OIDC roles take from HOST. server=False: the integrations' checks alone (their own dependency on _common)."""
+    tasks = [{"name": "server checks", "ansible.builtin.include_role": {
+        "name": "wandb_local.server.wandb_server", "tasks_from": "preflight", "public": True}}] if server else []
+    show = "{'host': wandb_server_host, 'bind': wandb_server_bind_address, " if server else "{"
+    return write_play(tmp_path / "follow.yml", hosts="wandb_servers", play_vars=None, tasks=tasks + [
         {"name": "storage checks", "ansible.builtin.include_role": {
             "name": "wandb_local.server.storage", "tasks_from": "preflight", "public": True}},
         {"name": "oidc defaults", "ansible.builtin.include_role": {
             "name": "wandb_local.server.oidc", "tasks_from": "preflight", "public": True}},
-        {"name": "show", "ansible.builtin.debug": {"msg": "FOLLOW {{ {'host': wandb_server_host, 'bind':"
-                                                          " wandb_server_bind_address, 'cors': storage_cors_origins,"
-                                                          " 'oidc': oidc_hosts} | to_json }}"}},
+        {"name": "show", "ansible.builtin.debug": {
+            "msg": "FOLLOW {{ %s'cors': storage_cors_origins, 'oidc': oidc_hosts} | to_json }}" % show}},
     ])
 
 
@@ -211,6 +207,9 @@ def test_host_cors_and_oidc_urls_follow_the_https_name(tmp_path):
     assert result.returncode == 0, result.output[-3000:]
     url = "https://%s:8443" % name("a")
     assert followed(result) == {"host": url, "bind": "127.0.0.1", "cors": [url], "oidc": [url]}
+    alone = run(follow_play(tmp_path, server=False), inv)
+    assert alone.returncode == 0, alone.output[-3000:]
+    assert followed(alone) == {"cors": [url], "oidc": [url]}
 
 
 def test_the_inventory_wins_over_the_front_door_with_a_warning(tmp_path):
