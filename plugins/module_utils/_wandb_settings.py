@@ -58,6 +58,17 @@ SETTINGS = {
     ),
 }
 
+# Integration role -> the settings (canonical keys) its fact <role>_server_settings may carry for the server. When
+# the inventory enables an integration whose role did not run (a tagged run that left it out), the server's env file
+# keeps these settings' variables, in both spellings, as they are (env_file's keep).
+INTEGRATION_SETTINGS = {
+    "storage": ("bucket", "bucket_queue", "aws_region", "aws_s3_kms_id", "azure_storage_account",
+                "azure_storage_key"),
+    "redis": ("redis",),
+    "oidc": ("oidc_issuer", "oidc_client_id", "oidc_auth_method", "oidc_secret"),
+    "slack": ("slack_client_id", "slack_secret"),
+}
+
 ENV_STYLES = ("classic", "gorilla")
 
 # Names of other (user-supplied) variables whose values are secret: KEY, SECRET, PASSWORD, TOKEN... anywhere in
@@ -82,6 +93,14 @@ def all_env_names(key):
     """Every name a server may know ``key`` under (to remove stale spellings)."""
     classic, gorilla, _secret = SETTINGS[key]
     return sorted({classic, gorilla})
+
+
+def integration_env_names(integrations):
+    """Every environment name (both spellings) of the settings the ``integrations`` own (INTEGRATION_SETTINGS);
+    names of integrations without settings for the server (team_storage, front_door) are ignored."""
+    return sorted(set(name for integration in integrations or ()
+                      for key in INTEGRATION_SETTINGS.get(integration, ())
+                      for name in all_env_names(key)))
 
 
 def secret_env_names():

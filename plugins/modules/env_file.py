@@ -28,6 +28,16 @@ options:
     description: Variables whose values are secret. Never shown.
     type: dict
     default: {}
+  keep:
+    description:
+      - Variables whose current lines stay in the file as they are when they are not given in I(env) or
+        I(secret_env) (the W&B server role keeps the settings of an integration the inventory enables but the run
+        did not converge, e.g. a tagged run). A kept variable absent from the file stays absent.
+      - Their values are masked in the diff unless the catalog of settings knows them as not secret.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
   mode:
     description: File mode. Anything wider than 0600 is refused.
     type: raw
@@ -49,6 +59,13 @@ EXAMPLES = r"""
       BUCKET: s3://my-bucket
     secret_env:
       LICENSE: "{{ vault_wandb_license }}"
+
+- name: Write it, keeping the OIDC settings the file has (this run did not compute them)
+  wandb_local.server.env_file:
+    path: /etc/wandb-local/wandb-local.env
+    env:
+      HOST: https://wandb.example.com
+    keep: [OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_AUTH_METHOD, OIDC_SECRET]
 """
 
 RETURN = r"""
@@ -67,6 +84,12 @@ changed_names:
   returned: always
   type: list
   elements: str
+kept:
+  description: Names of I(keep) found in the file and kept as they were, sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: [OIDC_CLIENT_ID, OIDC_ISSUER]
 """
 
 import os
@@ -110,6 +133,7 @@ def main():
             path=dict(type="path", required=True),
             env=dict(type="dict", default={}),
             secret_env=dict(type="dict", default={}, no_log=True),
+            keep=dict(type="list", elements="str", default=[], no_log=False),
             mode=dict(type="raw", default="0600"),
             header=dict(type="str", default="Managed by Ansible (wandb_local.server). Local changes are overwritten."),
         ),
@@ -121,12 +145,7 @@ def main():
     overlap = set(env) & set(secrets)
     if overlap:
         module.fail_json(msg="env_file: %s given both in env and secret_env" % ", ".join(sorted(overlap)))
-    wanted = dict((name, value) for name, value in sorted(list(env.items()) + list(secrets.items())))
     mode = wanted_mode(module)
-    try:
-        new_text = _env_file.render(wanted, module.params["header"])
-    except _env_file.EnvFileError as exc:
-        module.fail_json(msg="env_file: %s" % exc)
 
     directory_missing = not os.path.isdir(os.path.dirname(path) or ".")
     if directory_missing and not module.check_mode:
@@ -141,17 +160,26 @@ def main():
         current = _env_file.parse(current_text or "")
     except _env_file.EnvFileError as exc:
         module.fail_json(msg="env_file: %s is not a Docker env file (%s); move it away or fix it" % (path, exc))
+    # keep: the current lines of variables not given this time stay (a bare KEY line too).
+    kept = dict((name, current[name]) for name in module.params["keep"]
+                if name in current and name not in env and name not in secrets)
+    wanted = dict((name, value) for name, value in sorted(list(env.items()) + list(secrets.items())
+                                                          + list(kept.items())))
+    try:
+        new_text = _env_file.render(wanted, module.params["header"])
+    except _env_file.EnvFileError as exc:
+        module.fail_json(msg="env_file: %s" % exc)
     content_changed = new_text != current_text
     mode_changed = exists and stat.S_IMODE(os.stat(path).st_mode) != mode
     changed = content_changed or mode_changed
 
     # Secrets are masked on both sides of the diff: those given as secret_env and whatever the collection's one
-    # rule (is_secret) calls secret. A variable leaving the file keeps its value hidden unless the catalog knows it
-    # as plain: it may have been given as a secret last run.
+    # rule (is_secret) calls secret. A variable leaving the file, or kept from it, keeps its value hidden unless the
+    # catalog knows it as plain: it may have been given as a secret last run.
     def secret(name, value):
         if name in secrets or is_secret(name, value):
             return True
-        return name not in wanted and name not in _KNOWN_PLAIN
+        return (name not in wanted or name in kept) and name not in _KNOWN_PLAIN
 
     before_text, after_text = _env_file.masked_diff(current, wanted, is_secret=secret)
     result = dict(
@@ -159,6 +187,7 @@ def main():
         path=path,
         names=sorted(wanted),
         changed_names=_env_file.changed_names(current, wanted),
+        kept=sorted(kept),
         diff=dict(before_header=path, after_header=path, before=before_text if exists else "", after=after_text),
     )
     if changed and not module.check_mode:

@@ -91,7 +91,7 @@ def write_play(path, tasks: list | None = None, roles: list | None = None, name:
 
 def role_publish_tasks(role: str, published: str, dest) -> list:
     """Tasks: include_role wandb_local.server.<role>, then keep the variable it published (`published`, e.g.
-    redis_server_env) as JSON in dest (0600, no_log) for the test to read."""
+    redis_server_settings) as JSON in dest (0600, no_log) for the test to read."""
     return [
         {"name": "Run the %s role" % role, "ansible.builtin.include_role": {"name": "wandb_local.server.%s" % role}},
         {"name": "Keep the published env for the test", "no_log": True,

@@ -3,7 +3,7 @@
 - the modules: check mode predicts without creating, converge, second run unchanged, foreign notification and
   queue policy statements kept;
 - the `storage` role through ansible-playbook (-vvv --diff): converge, second run changed=0, check mode on new
-  names creates nothing, the published `storage_server_env`, the node IAM policy (file and attached);
+  names creates nothing, the published `storage_server_settings`, the node IAM policy (file and attached);
 - end to end: an object uploaded after the role ran yields an ObjectCreated message on the queue, and a CORS
   preflight (OPTIONS, Origin = HOST, PUT) on the bucket URL is allowed;
 - the fake secret key never appears in the -vvv output.
@@ -151,7 +151,7 @@ PLAYBOOK = """
   tasks:
     - name: Save the published environment
       ansible.builtin.copy:
-        content: "{{{{ storage_server_env | to_nice_json }}}}"
+        content: "{{{{ storage_server_settings | to_nice_json }}}}"
         dest: {env_file}
         mode: "0600"
 """
@@ -183,10 +183,10 @@ def test_role_converges_then_is_idempotent(role_setup):
     assert role_setup["changed_again"] == 0, role_setup["second"][-4000:]
 
 
-def test_role_publishes_server_env(role_setup):
+def test_role_publishes_server_settings(role_setup):
     env = json.loads(Path(role_setup["values"]["env_file"]).read_text())
-    assert env == {"BUCKET": "s3://wandb-role-files", "AWS_REGION": "us-east-1",
-                   "BUCKET_QUEUE": "sqs://wandb-role-events", "AWS_S3_KMS_ID": role_setup["key_arn"]}
+    assert env == {"bucket": "s3://wandb-role-files", "aws_region": "us-east-1",
+                   "bucket_queue": "sqs://wandb-role-events", "aws_s3_kms_id": role_setup["key_arn"]}
 
 
 def test_role_node_policy_is_least_privilege_and_attached(role_setup, boto):
@@ -272,7 +272,7 @@ def _playbook_rc(tmp_path, name, play_vars):
     book = playbooks.write_play(tmp_path / ("%s.yml" % name), name=name, play_vars=play_vars,
                                 roles=[{"role": "wandb_local.server.storage"}],
                                 tasks=[{"name": "Show env",
-                                        "ansible.builtin.debug": {"msg": "ENV={{ storage_server_env | to_json }}"}}])
+                                        "ansible.builtin.debug": {"msg": "ENV={{ storage_server_settings | to_json }}"}}])
     result = playbooks.run_playbook(book, verbose=False, diff=False, timeout=120)
     return result.returncode, result.output
 

@@ -1,5 +1,6 @@
-"""Tags select what a site.yml run changes, and never drop the settings of the parts left alone: one instance with
-AWS storage (moto) and Slack on the stand-in server."""
+"""Tags select what a site.yml run changes, and never drop the settings of the parts left alone (the server's env
+file keeps the variables of an integration the inventory enables but a run leaves out): one instance with AWS
+storage (moto) and Slack on the stand-in server."""
 from __future__ import annotations
 
 import json
@@ -63,7 +64,7 @@ def env_of(docker_client, name):
     return dict(item.split("=", 1) for item in container.attrs["Config"]["Env"]), container.attrs["State"]["StartedAt"]
 
 
-def test_settings_tag_changes_the_server_and_only_reads_storage(instance, docker_client, boto):
+def test_settings_tag_changes_the_server_and_keeps_storage_and_slack(instance, docker_client, boto):
     bucket = instance["vars"]["storage_bucket"]
     boto("s3").delete_bucket_cors(Bucket=bucket)  # drift the tagged run must not repair
     instance["write"](wandb_server_logging_enabled=True)
@@ -93,6 +94,43 @@ def test_slack_tag_applies_new_slack_settings_to_the_server(instance, docker_cli
     assert result.returncode == 0, result.stdout[-4000:]
     env, _started = env_of(docker_client, instance["name"])
     assert env["SLACK_CLIENT_ID"] == "3333.4444" and env["BUCKET"].startswith("s3://")
+
+
+def test_left_out_integrations_keep_their_settings(instance, docker_client):
+    """--tags server and --skip-tags slack do not run the slack role: its variables stay as the env file has them,
+    even though the inventory changed them; the run changes nothing."""
+    env_before, started = env_of(docker_client, instance["name"])
+    instance["write"](slack_client_id="5555.6666")
+    try:
+        for options in (("--tags", "server"), ("--skip-tags", "slack")):
+            result = instance["run"](*options)
+            assert result.returncode == 0, result.stdout[-4000:]
+            assert "Publish slack_server_settings" not in result.stdout
+            assert result.recap()["changed"] == 0, result.stdout[-4000:]
+            assert env_of(docker_client, instance["name"]) == (env_before, started)
+    finally:
+        instance["write"](slack_client_id="3333.4444")
+
+
+def test_an_integration_the_inventory_disables_is_dropped(instance, docker_client):
+    instance["write"](slack_client_id="")
+    try:
+        result = instance["run"]("--tags", "settings")
+        assert result.returncode == 0, result.stdout[-4000:]
+        env, _started = env_of(docker_client, instance["name"])
+        assert "SLACK_CLIENT_ID" not in env and "SLACK_SECRET" not in env and env["BUCKET"].startswith("s3://")
+    finally:
+        instance["write"](slack_client_id="3333.4444")
+    result = instance["run"]("--tags", "slack")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert env_of(docker_client, instance["name"])[0]["SLACK_CLIENT_ID"] == "3333.4444"
+
+
+def test_an_unknown_tag_fails_before_any_change_naming_the_known_ones(instance):
+    result = instance["run"]("--tags", "bogus")
+    assert result.returncode != 0
+    assert "site.yml has no part tagged bogus" in result.stdout and "storage" in result.stdout, result.stdout[-4000:]
+    assert result.recap()["changed"] == 0
 
 
 def test_skip_tags_server_leaves_the_server_alone(instance, docker_client):

@@ -317,7 +317,7 @@ def slack_case(ctx: Ctx) -> Target:
 
 
 def server_with_integrations_case(ctx: Ctx) -> Target:
-    """The integrations' secrets end up in the server's env file, through the published <role>_server_env: Azure
+    """The integrations' secrets end up in the server's env file, through the published <role>_server_settings: Azure
     storage (the account key read from ARM), local Redis (generated password, shared network), OIDC and Slack, then
     the server (generated admin key) and the OIDC role's verify step."""
     server = wandb_server_case(ctx)

@@ -22,7 +22,7 @@ SECRET = "oidc-Cl1ent-" + secrets.token_hex(8)
 # run_playbook(tmp_path, tasks, extra_vars) -> PlaybookResult (ansible-playbook -vvv --diff on localhost)
 run_playbook = functools.partial(playbooks.run_tasks, name="oidc role test")
 # role_tasks(out): the role, then what it published kept in `out` (0600) for the test
-role_tasks = functools.partial(playbooks.role_publish_tasks, "oidc", "oidc_server_env")
+role_tasks = functools.partial(playbooks.role_publish_tasks, "oidc", "oidc_server_settings")
 
 
 def test_implicit_publishes_env_and_prints_registration(tmp_path, provider):
@@ -32,8 +32,8 @@ def test_implicit_publishes_env_and_prints_registration(tmp_path, provider):
         "wandb_server_host": HOST})
     output = result.output
     assert result.returncode == 0, output[-4000:]
-    assert json.loads(out.read_text()) == {"OIDC_ISSUER": provider["issuer"], "OIDC_CLIENT_ID": "wandb-implicit",
-                                           "OIDC_AUTH_METHOD": "implicit", "OIDC_SECRET": SECRET}
+    assert json.loads(out.read_text()) == {"oidc_issuer": provider["issuer"], "oidc_client_id": "wandb-implicit",
+                                           "oidc_auth_method": "implicit", "oidc_secret": SECRET}
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert "Allowed callback URL(s): https://wandb.example.com/oidc/callback" in output
     assert "https://wandb.example.com, https://wandb.example.com/logout" in output
@@ -46,8 +46,8 @@ def test_pkce_without_secret(tmp_path, provider):
         "oidc_issuer": provider["issuer"], "oidc_client_id": "wandb-pkce", "oidc_auth_method": "pkce",
         "oidc_hosts": ["http://127.0.0.1:8080", "https://wandb.example.com"]})
     assert result.returncode == 0, result.output[-4000:]
-    assert json.loads(out.read_text()) == {"OIDC_ISSUER": provider["issuer"], "OIDC_CLIENT_ID": "wandb-pkce",
-                                           "OIDC_AUTH_METHOD": "pkce"}
+    assert json.loads(out.read_text()) == {"oidc_issuer": provider["issuer"], "oidc_client_id": "wandb-pkce",
+                                           "oidc_auth_method": "pkce", "oidc_secret": ""}
 
 
 @pytest.mark.parametrize("case", ["wrong_issuer", "no_pkce", "cognito_implicit"])
@@ -68,7 +68,7 @@ def test_bad_settings_fail_before_anything_is_published(tmp_path, provider, prov
     output = result.output
     assert result.returncode != 0
     assert expected in output, output[-3000:]
-    assert "Publish oidc_server_env" not in output and not out.exists()
+    assert "Publish oidc_server_settings" not in output and not out.exists()
     assert SECRET not in output
     if case == "cognito_implicit":
         assert cognito_fake["requests"] == []

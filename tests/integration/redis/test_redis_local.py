@@ -138,7 +138,7 @@ def role_playbook(tmp_path: Path) -> Path:
     return playbooks.write_play(tmp_path / "play.yml", name="redis role, local container", tasks=[
         {"name": "Run the redis role", "ansible.builtin.include_role": {"name": "wandb_local.server.redis"}},
         {"name": "Keep what the role published", "no_log": True, "ansible.builtin.copy": {
-            "content": "{{ {'env': redis_server_env, 'networks': redis_server_networks} | to_json }}",
+            "content": "{{ {'env': redis_server_settings, 'networks': redis_server_networks} | to_json }}",
             "dest": str(out), "mode": "0600"}},
     ])
 
@@ -165,7 +165,7 @@ def test_converges_idempotently_with_a_kept_password_never_shown(tmp_path, local
 
     # what the wandb_server role gets
     facts = published(tmp_path)
-    assert facts["env"] == {"REDIS": "redis://:%s@%s:6379" % (password, local_redis.name)}
+    assert facts["env"] == {"redis": "redis://:%s@%s:6379" % (password, local_redis.name)}
     assert facts["networks"] == [{"name": local_redis.network}]
 
     # the container: password nowhere in its definition, port only on 127.0.0.1, volume, network, restart
@@ -225,7 +225,7 @@ def test_a_given_password_wins_and_restarts_redis_with_it(tmp_path, local_redis)
         assert secret not in given.stdout
     assert redis_call(local_redis.port, ("PING",), password=GIVEN_PASSWORD) == ["+OK", "+PONG"]
     assert redis_call(local_redis.port, ("PING",), password=generated)[0].startswith("-WRONGPASS")
-    env = published(tmp_path)["env"]["REDIS"]
+    env = published(tmp_path)["env"]["redis"]
     assert env.startswith("redis://:Giv3n%20%22pass%22%20w%2F%20%5C%20and%20%23%40%3A%25@")
 
 

@@ -12,7 +12,7 @@ from support import playbooks
 # run_playbook(tmp_path, tasks, extra_vars) -> PlaybookResult (ansible-playbook -vvv --diff on localhost)
 run_playbook = functools.partial(playbooks.run_tasks, name="redis role test")
 # publish_tasks(out): the role, then what it published kept in `out` (0600) for the test
-publish_tasks = functools.partial(playbooks.role_publish_tasks, "redis", "redis_server_env")
+publish_tasks = functools.partial(playbooks.role_publish_tasks, "redis", "redis_server_settings")
 
 
 def test_role_pings_and_publishes_the_url_without_printing_it(tmp_path, redis_server):
@@ -27,7 +27,7 @@ def test_role_pings_and_publishes_the_url_without_printing_it(tmp_path, redis_se
     assert result.returncode == 0, output[-4000:]
     env = json.loads(out.read_text())
     escaped = quote(redis_server["acl_password"], safe="")
-    assert env == {"REDIS": "redis://wandb:%s@127.0.0.1:%d?tls=true&caCertPath=/etc/wandb-local/redis-ca.pem"
+    assert env == {"redis": "redis://wandb:%s@127.0.0.1:%d?tls=true&caCertPath=/etc/wandb-local/redis-ca.pem"
                             "&ttlInSeconds=3600" % (escaped, redis_server["tls_port"])}
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert "PING Redis" in output
@@ -41,7 +41,7 @@ def test_full_url_is_checked_and_published(tmp_path, redis_server):
     result = run_playbook(tmp_path, publish_tasks(out), {"redis_url": url})
     output = result.output
     assert result.returncode == 0, output[-4000:]
-    assert json.loads(out.read_text()) == {"REDIS": url}
+    assert json.loads(out.read_text()) == {"redis": url}
     assert redis_server["password"] not in output and url not in output
 
 
@@ -53,7 +53,7 @@ def test_wrong_password_stops_before_anything_is_published(tmp_path, redis_serve
     output = result.output
     assert result.returncode != 0
     assert "refused the password for the default user (WRONGPASS)" in output
-    assert "Publish redis_server_env" not in output and not out.exists()
+    assert "Publish redis_server_settings" not in output and not out.exists()
     assert wrong not in output and quote(wrong, safe="") not in output
 
 

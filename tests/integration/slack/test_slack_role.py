@@ -1,5 +1,5 @@
 """The wandb_local.server.slack role via ansible-playbook -vvv (no Slack API is contacted: the role only prints
-what the Slack app needs and publishes slack_server_env)."""
+what the Slack app needs and publishes slack_server_settings)."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ SECRET = "slack-" + secrets.token_hex(16)
 
 
 def run_playbook(tmp_path: Path, extra_vars: dict) -> PlaybookResult:
-    tasks = playbooks.role_publish_tasks("slack", "slack_server_env", tmp_path / "env.json")
+    tasks = playbooks.role_publish_tasks("slack", "slack_server_settings", tmp_path / "env.json")
     return playbooks.run_tasks(tmp_path, tasks, extra_vars, name="slack role test")
 
 
@@ -24,7 +24,7 @@ def test_publishes_env_and_prints_redirects_and_scope(tmp_path):
     output = result.output
     assert result.returncode == 0, output[-4000:]
     out = tmp_path / "env.json"
-    assert json.loads(out.read_text()) == {"SLACK_CLIENT_ID": "1234.5678", "SLACK_SECRET": SECRET}
+    assert json.loads(out.read_text()) == {"slack_client_id": "1234.5678", "slack_secret": SECRET}
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert "Scope(s): incoming-webhook" in output
     assert "Redirect URL(s): https://wandb.example.com, https://wandb.internal:8443" in output

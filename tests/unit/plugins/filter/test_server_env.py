@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wandb_local.server.plugins.filter.server_env import server_env, split_secret_env
+from ansible_collections.wandb_local.server.plugins.filter.server_env import kept_env_names, server_env, split_secret_env
 
 
 def test_classic_names_and_unset_values_left_out():
@@ -19,14 +19,31 @@ def test_gorilla_spelling():
                    "GORILLA_AUTH_METHOD": "pkce", "BUCKET": "s3://b"}
 
 
-def test_integration_env_is_translated_and_explicit_settings_win():
-    published = {"BUCKET": "s3://from-role", "AWS_REGION": "eu-west-1", "OIDC_ISSUER": "https://idp",
-                 "STORAGE_ONLY": "x"}
+def test_integration_settings_are_named_by_the_catalog_and_explicit_settings_win():
+    published = {"storage": {"bucket": "s3://from-role", "aws_region": "eu-west-1"},
+                 "oidc": {"oidc_issuer": "https://idp", "oidc_secret": ""}}
     env = server_env({"bucket": "s3://explicit", "aws_region": "", "oidc_issuer": ""}, "gorilla", published)
-    assert env["BUCKET"] == "s3://explicit"
-    assert env["AWS_REGION"] == "eu-west-1"  # an empty explicit setting does not erase the role's value
-    assert env["GORILLA_OIDC_ISSUER"] == "https://idp"
-    assert env["STORAGE_ONLY"] == "x"
+    assert env == {"BUCKET": "s3://explicit", "AWS_REGION": "eu-west-1",  # an empty explicit setting does not
+                   "GORILLA_OIDC_ISSUER": "https://idp"}                    # erase the role's value
+
+
+@pytest.mark.parametrize("published, message", [
+    ({"storage": {"oidc_issuer": "https://idp"}}, "storage published oidc_issuer, which it does not own"),
+    ({"storage": {"BUCKET": "s3://b"}}, "storage published BUCKET"),
+    ({"team_storage": {}}, "'team_storage' is not an integration"),
+    ({"redis": "redis://h"}, "redis must be a dict"),
+])
+def test_an_integration_publishes_only_its_own_canonical_settings(published, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        server_env({}, "classic", published)
+
+
+def test_kept_env_names_are_those_of_enabled_integrations_that_did_not_publish():
+    assert kept_env_names(["storage", "oidc", "front_door", "team_storage"], {"storage": {}}) == [
+        "GORILLA_AUTH_METHOD", "GORILLA_OIDC_CLIENT_ID", "GORILLA_OIDC_ISSUER", "GORILLA_OIDC_SECRET",
+        "OIDC_AUTH_METHOD", "OIDC_CLIENT_ID", "OIDC_ISSUER", "OIDC_SECRET"]
+    assert kept_env_names(["redis"], {}) == ["REDIS"]
+    assert kept_env_names([], {}) == [] and kept_env_names(["slack"], {"slack": {}}) == []
 
 
 def test_extra_env_passed_verbatim_and_wins():

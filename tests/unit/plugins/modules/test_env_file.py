@@ -188,3 +188,36 @@ def test_admin_key_file_on_a_full_file_system_names_it_and_keeps_the_old_key(tmp
     assert "Nothing was changed: %s keeps its previous content" % path in msg and "To fix: free space" in msg
     assert new_key not in json.dumps(result) and old_key not in json.dumps(result)
     assert path.read_text() == old_key + "\n" and os.listdir(tmp_path) == ["admin-api-key"]
+
+
+def test_keep_leaves_the_current_lines_of_names_not_given(tmp_path, run_module):
+    """An integration the run did not converge keeps its variables (site.yml --tags server): unchanged file, not
+    changed, secrets kept and never shown; a kept name absent from the file stays absent; a given name wins."""
+    path = tmp_path / "wandb.env"
+    run_module(env_file, _args(path, env={"HOST": "https://w", "OIDC_ISSUER": "https://idp", "BUCKET": "s3://b"},
+                               secret_env={"LICENSE": SECRET, "OIDC_SECRET": "oidc-secret-value"}))
+    before = path.read_text()
+    keep = ["OIDC_ISSUER", "OIDC_SECRET", "GORILLA_OIDC_ISSUER", "SLACK_CLIENT_ID"]
+    same = run_module(env_file, _args(path, env={"HOST": "https://w", "BUCKET": "s3://b"}, keep=keep), diff=True)
+    assert not same.changed and path.read_text() == before
+    assert same["kept"] == ["OIDC_ISSUER", "OIDC_SECRET"] and "SLACK_CLIENT_ID" not in path.read_text()
+    assert "oidc-secret-value" not in json.dumps(same)
+    dropped = run_module(env_file, _args(path, env={"HOST": "https://w", "BUCKET": "s3://b"}), diff=True,
+                         check_mode=True)
+    assert dropped.changed and dropped["changed_names"] == ["OIDC_ISSUER", "OIDC_SECRET"]
+    given = run_module(env_file, _args(path, env={"HOST": "https://w", "OIDC_ISSUER": "https://other"}, keep=keep),
+                       diff=True)
+    assert given.changed and given["changed_names"] == ["BUCKET", "OIDC_ISSUER"]
+    assert given["kept"] == ["OIDC_SECRET"]
+    assert "OIDC_SECRET=oidc-secret-value" in path.read_text() and "OIDC_SECRET=********" in given["diff"]["after"]
+    assert "oidc-secret-value" not in json.dumps(given)
+
+
+def test_kept_unknown_variable_stays_masked_in_the_diff(tmp_path, run_module):
+    path = tmp_path / "wandb.env"
+    path.write_text("HOST=https://w\nCUSTOM_SETTING=maybe-secret\n")
+    os.chmod(path, 0o600)
+    result = run_module(env_file, _args(path, env={"HOST": "https://w.example.com"}, keep=["CUSTOM_SETTING"]),
+                        diff=True)
+    assert result.changed and "CUSTOM_SETTING=maybe-secret" in path.read_text()
+    assert "maybe-secret" not in json.dumps(result)
