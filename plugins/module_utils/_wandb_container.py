@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to wandb_local.server
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The W&B server container through the Docker SDK: read its environment and logs, recreate it with a new env.
+"""The W&B server container through the Docker SDK, read only: its inspect data, environment and logs, and
+whether its environment is the one its env file gives.
 
-``recreate_with_env`` re-creates a container with exactly the configuration Docker reports for it (``Config``,
-``HostConfig``, networks, and the anonymous volumes it uses, so no data is left behind) and only the environment
-replaced. The old container is stopped and renamed first and is removed only after the new one started; if
-creating or starting the new one fails, the old one is renamed back and started again.
+Nothing here creates, recreates or changes a container: the wandb_server role does that, with
+community.docker.docker_container (roles/wandb_server/tasks/container.yml; tasks_from apply_env applies a changed env
+file to the running container).
 """
 from __future__ import annotations
 
@@ -29,14 +29,6 @@ except ImportError:  # pragma: no cover - depends on the control node
 
     class NotFound(APIError):  # type: ignore[no-redef]
         pass
-
-PREVIOUS_SUFFIX = "-wandb-previous"
-_SPECIAL_NETWORK_MODES = ("host", "none")
-
-
-class ContainerError(Exception):
-    pass
-
 
 def container_argument_spec(**extra):
     """Options naming the server container and its env file (doc fragment wandb_local.server._wandb_container),
@@ -114,101 +106,24 @@ def redact(line):
     return line if match is None else line[:match.end()] + " ********"
 
 
-def _bind_targets(host_config):
-    targets = set()
-    for bind in host_config.get("Binds") or []:
-        parts = bind.split(":")
-        if len(parts) >= 2:
-            targets.add(parts[1])
-    for mount in host_config.get("Mounts") or []:
-        targets.add(mount.get("Target"))
-    return targets
-
-
-def _create_body(api, attrs, env):
-    config = dict(attrs["Config"])
-    host_config = dict(attrs["HostConfig"])
-    config["Env"] = [name if value is None else "%s=%s" % (name, value) for name, value in env.items()]
-    network_mode = host_config.get("NetworkMode") or "default"
-    # A hostname Docker made up (the short id) or the host's (host network) is not configuration: leave it out.
-    if config.get("Hostname") in (attrs["Id"][:12], "") or network_mode in _SPECIAL_NETWORK_MODES \
-            or network_mode.startswith("container:"):
-        config.pop("Hostname", None)
-    config.pop("MacAddress", None)
-    # Keep the image the container runs: its name if that still points to the same image, else the image id.
+def image_env(api, attrs):
+    """The environment the image of the container sets (``Config.Env`` of the image it runs, by id), as a dict;
+    None when the image cannot be read."""
     try:
-        if api.inspect_image(config["Image"])["Id"] != attrs["Image"]:
-            config["Image"] = attrs["Image"]
+        return env_of(api.inspect_image(attrs["Image"]))
     except (NotFound, APIError, KeyError):
-        config["Image"] = attrs["Image"]
-    # Anonymous/named volumes Docker attached (e.g. an image VOLUME) are carried over by name.
-    targets = _bind_targets(host_config)
-    binds = list(host_config.get("Binds") or [])
-    for mount in attrs.get("Mounts") or []:
-        if mount.get("Type") == "volume" and mount.get("Destination") not in targets and mount.get("Name"):
-            binds.append("%s:%s%s" % (mount["Name"], mount["Destination"], "" if mount.get("RW", True) else ":ro"))
-    if binds:
-        host_config["Binds"] = binds
-    config["HostConfig"] = host_config
-    extra_networks = {}
-    networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
-    if network_mode not in _SPECIAL_NETWORK_MODES and not network_mode.startswith("container:"):
-        primary = "bridge" if network_mode == "default" else network_mode
-        endpoints = {}
-        for net, settings in networks.items():
-            aliases = [a for a in (settings.get("Aliases") or []) if a != attrs["Id"][:12]]
-            endpoint = {"Aliases": aliases or None, "Links": settings.get("Links"),
-                        "IPAMConfig": settings.get("IPAMConfig")}
-            if net == primary:
-                endpoints[net] = endpoint
-            else:
-                extra_networks[net] = endpoint
-        if endpoints:
-            config["NetworkingConfig"] = {"EndpointsConfig": endpoints}
-    return config, extra_networks
+        return None
 
 
-def recreate_with_env(api, name, env, stop_timeout=60):
-    """Recreate container ``name`` with environment ``env`` (dict); returns the new container's id.
-
-    The container is started again only if it was running. Raises ``ContainerError`` (after putting the old
-    container back) when the new one cannot be created or started.
-    """
-    attrs = inspect(api, name)
-    if attrs is None:
-        raise ContainerError("container %s does not exist" % name)
-    was_running = bool((attrs.get("State") or {}).get("Running"))
-    body, extra_networks = _create_body(api, attrs, env)
-    previous = name + PREVIOUS_SUFFIX
-    stale = inspect(api, previous)
-    if stale is not None:
-        api.remove_container(stale["Id"], force=True, v=False)
-    try:
-        if was_running:
-            api.stop(attrs["Id"], timeout=stop_timeout)
-        api.rename(attrs["Id"], previous)
-    except APIError as exc:
-        if was_running:
-            api.start(attrs["Id"])
-        raise ContainerError("could not stop and set aside container %s (it was started again): %s" % (name, exc))
-    new_id = None
-    try:
-        new_id = api.create_container_from_config(body, name=name)["Id"]
-        for net, endpoint in extra_networks.items():
-            api.connect_container_to_network(new_id, net, aliases=endpoint.get("Aliases"),
-                                             links=endpoint.get("Links"))
-        if was_running:
-            api.start(new_id)
-    except APIError as exc:
-        if new_id is not None:
-            try:
-                api.remove_container(new_id, force=True, v=False)
-            except APIError:
-                pass
-        api.rename(attrs["Id"], name)
-        if was_running:
-            api.start(attrs["Id"])
-        raise ContainerError("could not recreate container %s with the new environment (the old container was "
-                             "put back): %s" % (name, exc))
-    api.remove_container(attrs["Id"], v=False)
-    return new_id
+def env_differences(attrs, wanted, base_env=None):
+    """Names of the variables whose value in the container differs from the one a container created with the
+    environment ``wanted`` (the env file, a dict) gets: ``base_env`` (the image's environment) overlaid with
+    ``wanted``. That is what community.docker.docker_container compares with ``comparisons: env: strict``, so a
+    non-empty answer means the wandb_server role's container task recreates the container. With ``base_env``
+    None (the image is unknown) a variable only the container has is not counted: it may come from the image."""
+    expected = dict(base_env or {})
+    expected.update(wanted)
+    current = env_of(attrs)
+    names = set(expected) | (set(current) if base_env is not None else set())
+    return sorted(name for name in names if name not in current or name not in expected
+                  or current[name] != expected[name])

@@ -14,11 +14,14 @@ description:
   - Takes the wanted instance settings of a self-hosted W&B server (C(wandb/local) container), compares them with
     the current ones and changes only what differs.
   - "Route C(env), the route that always works (the documentation's I(configuration as code)): the module updates
-    the server's docker env file in place (atomic write, mode 0600, comments and other variables kept), recreates the
-    container once through the Docker SDK with exactly the same configuration and only the new environment, waits for
-    C(GET /ready) within O(ready_timeout), and reads the result back: the container's environment through the Docker
-    API, C(/ready), and, when an admin key is given, the GraphQL C(viewer) of that key, so a change that locks the
-    operator out fails loudly."
+    the server's docker env file in place (atomic write, mode 0600, comments and other variables kept) and reads the
+    container through the Docker API to report whether its environment differs from the file (RV(restart_required),
+    RV(pending_env))."
+  - "The module does not restart or recreate the container. The C(wandb_server) role is the one path that creates and
+    recreates it (C(community.docker.docker_container)): run its entry point C(apply_env)
+    (C(ansible.builtin.include_role) with C(tasks_from: apply_env)) after this module to recreate the container once
+    with the env file, keeping its image and the rest of its configuration, wait for C(/ready), and, with the
+    admin API on, prove the admin key still works. C(playbooks/restore_access.yml) does that."
   - "There is no public description of the HTTP contract behind the server's C(/system-admin) page (its backend
     rejects a foreign Origin, wandb/server issue 46), so the module does not write settings through it. What it speaks
     over HTTP is kept in one client class (C(plugins/module_utils/_wandb_api.py)) and is public - C(GET /ready)
@@ -37,10 +40,11 @@ description:
 attributes:
   check_mode:
     support: full
-    description: Reports what would change; writes nothing and recreates nothing.
+    description: Reports what would change (RV(restart_required) as the container would be after the write); writes
+      nothing.
   diff_mode:
     support: full
-    description: Shows the env file and the container's environment before and after, every secret masked.
+    description: Shows the env file before and after, every secret masked.
 options:
   license:
     description: The W&B license (a compact JWS). Written as C(LICENSE) or C(GORILLA_LICENSE).
@@ -124,34 +128,19 @@ options:
     type: str
     choices: [env]
     default: env
-  recreate:
-    description:
-      - Recreate the container when its environment differs from the wanted one. With V(false) only the env file is
-        written (for example when the container is created later by the C(wandb_server) role).
-      - A container that does not exist is never created by this module.
-    type: bool
-    default: true
-  stop_timeout:
-    description: Seconds the old container gets to stop before it is killed.
-    type: int
-    default: 60
   lock_timeout:
     description:
       - Seconds to wait for the instance's lock (C(<env file without .env>.lock)) when another run holds it; the
-        module holds it from writing the env file until the server answers again, like the wandb_server role.
-    type: int
-    default: 600
-  ready_timeout:
-    description:
-      - Seconds the wait for C(/ready) after the container was recreated may take in all; the module fails after
-        that, saying how long it waited (measured) and what the last probe saw.
-      - One deadline, probed every 2 seconds; each probe gets at most O(timeout) and never more than the time left, so
-        a server that accepts connections and never answers does not stretch the wait.
+        module holds it while it writes the env file. The C(wandb_server) role takes the same lock, so the module
+        never writes the file while a run of the role is between its env file and its health check.
     type: int
     default: 600
 notes:
-  - With an admin API key (O(api_key) or O(api_key_file)) the module proves before a change that the server accepts
-    the key, and after the change that it still does (GraphQL C(viewer)).
+  - With an admin API key (O(api_key) or O(api_key_file)) the module proves before a change that the running server
+    accepts the key (GraphQL C(viewer)), so that the key can be proven to work again once the file is applied (the
+    C(wandb_server) role's C(apply_env) does so with the admin API on).
+  - O(base_url) and the other HTTP options serve only that check; without an admin key the module does not talk to
+    the server.
   - Secrets (license, OIDC and Slack secrets, MySQL and Redis strings, storage keys) are never returned and are
     masked in C(--diff); a changed secret is shown as C(******** (changed)).
 seealso:
@@ -171,6 +160,14 @@ EXAMPLES = r"""
     oidc_client_id: 1a2b3c4d5e
     oidc_auth_method: pkce
     api_key_file: /etc/wandb-local/admin-api-key
+  register: sso_settings
+
+# The one path that recreates the container: the wandb_server role (the inventory's variables for this host).
+- name: Apply the env file to the server (recreated once, /ready awaited, the admin key proven)
+  ansible.builtin.include_role:
+    name: wandb_local.server.wandb_server
+    tasks_from: apply_env
+  when: sso_settings.restart_required
 
 - name: S3 storage on a newer server (GORILLA_ names)
   wandb_local.server.settings:
@@ -192,7 +189,7 @@ env_file:
   type: str
   sample: /etc/wandb-local/wandb-local.env
 changed_env:
-  description: Environment variable names that were (or in check mode would be) added, changed or removed.
+  description: Environment variable names that were (or in check mode would be) added, changed or removed in the env file.
   returned: always
   type: list
   elements: str
@@ -201,29 +198,31 @@ env_file_changed:
   description: Whether the env file was (or would be) written.
   returned: always
   type: bool
-recreated:
-  description: Whether the container was (or would be) recreated with the new environment.
+restart_required:
+  description:
+    - Whether the running container's environment differs from the env file after the module ran (in check mode, from
+      the file as it would be), that is whether the C(wandb_server) role's C(apply_env) (or its next run) recreates
+      the container. False when the container does not exist.
   returned: always
   type: bool
+pending_env:
+  description:
+    - Names of the variables whose value in the container differs from the env file (the image's own variables taken
+      into account), the ones a recreation applies. Names only, never values.
+  returned: always
+  type: list
+  elements: str
+  sample: [LOCAL_RESTORE]
 container:
-  description: The container's name, id and state after the module ran; id null when it does not exist.
+  description: The container's name, id and state; id null when it does not exist.
   returned: always
   type: dict
   sample: {name: wandb-local, id: 4f1c..., running: true}
-ready_after:
-  description: Seconds the server needed to answer C(/ready) after the recreation; null when it was not recreated.
-  returned: always
-  type: float
 settings:
   description: The settings after the change (canonical names), secrets masked.
   returned: always
   type: dict
   sample: {host: https://wandb.example.com, license: "********"}
-viewer:
-  description: The admin key's user as the server reports it after the change, when an admin key was given.
-  returned: when an admin key is given and the container runs
-  type: dict
-  sample: {username: admin, email: admin@example.com}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -243,7 +242,6 @@ from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings
     is_secret_setting,
     mask_settings,
     preflight,
-    redactor,
     settings_from_env,
 )
 
@@ -279,9 +277,6 @@ def argument_spec():
         host_subpath_allowed=dict(type="bool", default=False),
         env_style=dict(type="str", choices=["classic", "gorilla"], default="classic"),
         route=dict(type="str", choices=["env"], default="env"),
-        recreate=dict(type="bool", default=True),
-        stop_timeout=dict(type="int", default=60),
-        ready_timeout=dict(type="int", default=600),
         lock_timeout=dict(type="int", default=600),
     )
     return spec
@@ -316,58 +311,40 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
 
-    # Current state: env file and container.
+    # Current state: env file and container (read only: the wandb_server role recreates it).
     try:
         file_before = envfile.read(env_path)
     except (envfile.EnvFileError, IOError, OSError) as exc:
         module.fail_json(msg="cannot read env file %s: %s" % (env_path, exc))
     api, attrs = wc.connect(module, p["docker_host"], p["container_name"])
-    container_before = wc.env_of(attrs) if attrs is not None else None
+    container_env = wc.env_of(attrs) if attrs is not None else None
 
     # Pre-flight on the settings as they will be after the change.
-    base = dict(container_before or {})
+    base = dict(container_env or {})
     base.update(file_before)
     after_values, _names, _conflicts = settings_from_env(apply_env(base, set_vars, unset))
     errors = preflight(after_values, wanted.keys(), p["host_subpath_allowed"])
     if errors:
         module.fail_json(msg="pre-flight failed, nothing was changed: " + "; ".join(errors), errors=errors)
 
-    # What differs.
+    # What differs: in the file, and between the file (as it will be) and the running container.
     plan = envfile.update(env_path, set_vars, unset, check_mode=True)
-    container_after = apply_env(container_before, set_vars, unset) if container_before is not None else None
-    recreate = bool(p["recreate"] and container_before is not None and container_after != container_before)
-    changed_names = set(envfile.changed_names(plan["before"], plan["after"]))
-    if recreate:
-        changed_names.update(envfile.changed_names(container_before, container_after))
-    changed = plan["changed"] or recreate
-
-    result = dict(changed=changed, env_file=env_path, changed_env=sorted(changed_names),
-                  env_file_changed=plan["changed"], recreated=recreate,
-                  container=container_summary(p["container_name"], attrs), ready_after=None,
-                  settings=mask_settings(after_values))
+    pending = wc.env_differences(attrs, plan["after"], wc.image_env(api, attrs)) if attrs is not None else []
+    changed = plan["changed"]
+    result = dict(changed=changed, env_file=env_path,
+                  changed_env=sorted(envfile.changed_names(plan["before"], plan["after"])),
+                  env_file_changed=plan["changed"], restart_required=bool(pending), pending_env=pending,
+                  container=container_summary(p["container_name"], attrs), settings=mask_settings(after_values))
     if module._diff:
-        diffs = []
         before_text, after_text = envfile.masked_diff(plan["before"], plan["after"])
-        diffs.append(dict(before=before_text, after=after_text,
-                          before_header=env_path, after_header=env_path))
-        if container_before is not None and p["recreate"]:
-            names = sorted(set(set_vars) | set(unset))
-            cb = dict((n, container_before[n]) for n in names if n in container_before)
-            ca = dict((n, container_after[n]) for n in names if n in container_after)
-            before_text, after_text = envfile.masked_diff(cb, ca)
-            header = "container %s environment" % p["container_name"]
-            diffs.append(dict(before=before_text, after=after_text, before_header=header, after_header=header))
-        result["diff"] = diffs
+        result["diff"] = [dict(before=before_text, after=after_text, before_header=env_path, after_header=env_path)]
 
-    client = None
-    if api_key or recreate:
+    # Before a change: the admin key must work now, else it could not be proven to work once the file is applied.
+    if changed and api_key and attrs is not None and (attrs.get("State") or {}).get("Running"):
         try:
             client = api_from_params(p, api_key)
         except WandbApiError as exc:
-            module.fail_json(msg=str(exc))
-
-    # Before a change: the admin key must work now, else we could not prove it works afterwards.
-    if changed and api_key and attrs is not None and (attrs.get("State") or {}).get("Running"):
+            module.fail_json(msg=str(exc), **result)
         try:
             client.viewer()
         except WandbAuthError as exc:
@@ -378,7 +355,8 @@ def main():
     if not changed or module.check_mode:
         module.exit_json(**result)
 
-    # Change: env file first (so the file is the truth), then the container; one run at a time on this instance.
+    # One run at a time on this instance: the wandb_server role holds the same lock from its env file to its health
+    # check.
     lock_path = instance_lock.lock_path_for(env_path)
     try:
         held = instance_lock.acquire(lock_path, "the settings module", p["lock_timeout"], 3600)
@@ -387,53 +365,12 @@ def main():
     except OSError as exc:
         module.fail_json(msg="nothing was changed: cannot create the lock %s (%s)" % (lock_path, exc), **result)
     try:
-        apply_change(module, p, api, attrs, client, env_path, plan, set_vars, unset, recreate, container_after,
-                     api_key, result)
+        envfile.update(env_path, set_vars, unset)
+    except (envfile.EnvFileError, IOError, OSError) as exc:
+        # The error names the file, its directory and what to fix (_env_file.write_error).
+        module.fail_json(msg=str(exc), **result)
     finally:
         instance_lock.release(lock_path, held["token"])
-
-
-def apply_change(module, p, api, attrs, client, env_path, plan, set_vars, unset, recreate, container_after,
-                 api_key, result):
-    """Write the env file, recreate the container, and prove the server answers; exits the module."""
-    if plan["changed"]:
-        try:
-            envfile.update(env_path, set_vars, unset)
-        except (envfile.EnvFileError, IOError, OSError) as exc:
-            # The error names the file, its directory and what to fix (_env_file.write_error).
-            module.fail_json(msg=str(exc), **result)
-
-    if recreate:
-        was_running = bool((attrs.get("State") or {}).get("Running"))
-        try:
-            wc.recreate_with_env(api, p["container_name"], container_after, stop_timeout=p["stop_timeout"])
-        except (wc.ContainerError, wc.APIError) as exc:
-            module.fail_json(msg="the env file %s was updated, but: %s" % (env_path, exc), **result)
-        new_attrs = wc.inspect(api, p["container_name"])
-        result["container"] = container_summary(p["container_name"], new_attrs)
-        # Read back through Docker: the environment must be what we asked for.
-        got = wc.env_of(new_attrs)
-        wrong = sorted(n for n in set_vars if got.get(n) != set_vars[n]) + sorted(n for n in unset if n in got)
-        if wrong:
-            module.fail_json(msg="the recreated container's environment differs in %s" % ", ".join(wrong), **result)
-        if was_running:
-            try:
-                result["ready_after"] = round(client.wait_ready(p["ready_timeout"]), 1)
-            except WandbApiError as exc:
-                tail = redactor(got)(wc.logs(api, p["container_name"])[-2000:])
-                module.fail_json(msg="container %s was recreated but %s; last log lines:\n%s" % (
-                    p["container_name"], exc, tail), **result)
-
-    if api_key and result["container"]["running"]:
-        try:
-            viewer = client.viewer()
-        except WandbAuthError as exc:
-            module.fail_json(msg="after the change the server no longer accepts the admin key (%s); "
-                                 "revert the change or use playbooks/restore_access.yml" % exc, **result)
-        except WandbApiError as exc:
-            module.fail_json(msg="after the change the admin key could not be checked: %s" % exc, **result)
-        result["viewer"] = dict((k, viewer.get(k)) for k in ("username", "email", "admin") if k in viewer)
-
     module.exit_json(**result)
 
 

@@ -22,7 +22,6 @@ import pytest
 
 from ansible_collections.wandb_local.server.plugins.modules import admin_check
 from ansible_collections.wandb_local.server.plugins.modules import container_log_secret
-from ansible_collections.wandb_local.server.plugins.modules import settings as settings_module
 from ansible_collections.wandb_local.server.plugins.modules import wait_ready
 from faults_testenv import STALL, FaultProxy, failure_messages
 from support.fixtures import remove_containers
@@ -179,17 +178,7 @@ def test_container_waits_end_by_their_timeout(run_module, standin, stalled, tmp_
     assert "container status: running" in message
     assert WAIT - 0.5 <= float(re.search(r"waited (\S+) s", message).group(1)) <= WAIT + 0.5, message
 
-    # settings: the recreated container never answers /ready (behind the stalled port): fails after ready_timeout.
-    start = time.monotonic()
-    changed = run_module(settings_module, {"container_name": standin.name, "env_file": str(standin.env_file),
-                                           "base_url": stalled.url, "ready_timeout": WAIT, "timeout": 10,
-                                           "session_length": "720h"})
-    seconds = time.monotonic() - start
-    assert changed.failed and changed["recreated"], changed
-    assert "/ready did not answer 200 within %ds: waited" % WAIT in changed["msg"], changed["msg"]
-    assert "last: timed out after" in changed["msg"] and waited(changed["msg"]) <= WAIT + 0.5, changed["msg"]
-    assert seconds < WAIT + 20, seconds  # + stopping and starting the container
-    assert standin.admin_key not in json.dumps([nothing, changed]) and standin.admin_key not in result.output
+    assert standin.admin_key not in json.dumps(nothing) and standin.admin_key not in result.output
 
 
 # --- the upgrade: health gate and the rollback's wait --------------------------------------------------------------

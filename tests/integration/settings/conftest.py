@@ -1,28 +1,27 @@
 """A stand-in W&B server container (tests/fixtures/standin, a TEST FIXTURE, not the W&B server) for the settings,
 admin_check, container_log_secret modules and the reset_password/restore_access playbooks.
 
-The container is started the way the wandb_server role starts the real one: environment from a 0600 docker env
-file `<config_dir>/<name>.env`, host network, the image's anonymous /vol volume. Each test gets its own container,
-config dir and port; the finalizer removes the container(s) and their volumes.
+`server`: a container started through the Docker SDK with the environment of a 0600 docker env file
+`<config_dir>/<name>.env`, host network, the image's anonymous /vol volume (quick; for the modules, which read it).
+`role_server`: a container deployed by the wandb_server role itself (published port, named volume, hardening,
+labels, admin API on), for the playbooks that apply the env file through the role (restore_access.yml).
+Each test gets its own container, config dir and port; the finalizer removes the container(s) and their volumes.
 """
 from __future__ import annotations
 
 import json
 import os
 import secrets
-import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from support.fixtures import docker_client  # noqa: F401  pylint: disable=unused-import
+from support.fixtures import docker_client, standin_image  # noqa: F401  pylint: disable=unused-import
 from support.fixtures import remove_containers
-from support.playbooks import REPO, run_playbook
+from support.playbooks import REPO, run_playbook, run_tasks
 from support.procs import DIRECT, free_port
-
-BUILD = REPO / "tests" / "fixtures" / "standin" / "build.sh"
 
 
 def http(url, data=None, timeout=5):
@@ -33,12 +32,6 @@ def http(url, data=None, timeout=5):
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
-
-
-@pytest.fixture(scope="session")
-def standin_image():
-    out = subprocess.run(["timeout", "300", "bash", str(BUILD)], check=True, capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1]
 
 
 class Server(object):
@@ -61,6 +54,12 @@ class Server(object):
                 env[k] = v
         self.client.containers.run(self.image, name=self.name, detach=True, network_mode="host", environment=env)
         self.wait_ready()
+
+    def restart_from_env_file(self):
+        """Remove the container and start a new one from the env file, as the wandb_server role's apply_env would
+        (the modules only write the file)."""
+        self.container().remove(force=True)
+        self.start()
 
     def container(self):
         return self.client.containers.get(self.name)
@@ -89,13 +88,12 @@ class Server(object):
         return json.loads(http(self.url + "/__standin__/check-password", {"email": email, "password": password})[1])
 
     def remove(self):
-        """Remove the container(s) and the /vol volume. After a recreation the image's anonymous volume is
-        mounted by name, which `docker rm -v` keeps, so the volumes are removed explicitly."""
-        remove_containers(self.client, self.name, self.name + "-wandb-previous")
+        """Remove the container and its /vol volume (named, or the image's anonymous one)."""
+        remove_containers(self.client, self.name)
 
 
 @pytest.fixture
-def server(standin_image, docker_client, tmp_path):
+def server(standin_image, docker_client, tmp_path):  # noqa: F811
     config_dir = tmp_path / "etc-wandb-local"
     config_dir.mkdir(mode=0o700)
     name = "wandb-settings-it-" + secrets.token_hex(4)
@@ -112,6 +110,35 @@ def server(standin_image, docker_client, tmp_path):
     os.chmod(srv.key_file, 0o600)
     try:
         srv.start()
+        yield srv
+    finally:
+        srv.remove()
+
+
+@pytest.fixture
+def role_server(standin_image, docker_client, tmp_path):  # noqa: F811
+    """A stand-in server deployed by the wandb_server role (admin API on); `.vars` are its role variables, the
+    inventory restore_access.yml must run with."""
+    config_dir = tmp_path / "etc-wandb-local"
+    name = "wandb-settings-role-" + secrets.token_hex(4)
+    port = free_port()
+    admin_key = "local-" + secrets.token_hex(20)
+    srv = Server(docker_client, standin_image, config_dir, name, port, admin_key)
+    srv.vars = {
+        "wandb_server_image": standin_image, "wandb_server_image_tag": "latest", "wandb_server_image_pull": "never",
+        "wandb_server_container_name": name, "wandb_server_data_volume": name,
+        "wandb_server_bind_address": "127.0.0.1", "wandb_server_port": port,
+        "wandb_server_host": "http://127.0.0.1:%d" % port, "wandb_server_config_dir": str(config_dir),
+        "wandb_server_health_delay": 1, "wandb_server_health_timeout": 60,
+        "wandb_server_extra_env": {"STANDIN_STARTUP_SECONDS": "1"},
+        "wandb_server_admin_api_enabled": True, "wandb_server_admin_api_key": admin_key,
+    }
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    try:
+        result = run_tasks(deploy, [{"name": "Deploy", "ansible.builtin.include_role": {
+            "name": "wandb_local.server.wandb_server"}}], srv.vars, verbose=False, diff=False)
+        assert result.returncode == 0, result.output[-3000:]
         yield srv
     finally:
         srv.remove()

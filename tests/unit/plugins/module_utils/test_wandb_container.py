@@ -1,7 +1,6 @@
-"""Recreating a container with a new environment: same configuration, data volumes kept, rollback on failure."""
+"""The server container through the Docker SDK, read only: its environment, and whether it is the one its env file
+gives (what the wandb_server role's docker_container task compares, env: strict)."""
 from __future__ import annotations
-
-import pytest
 
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
 
@@ -9,25 +8,12 @@ import docker  # noqa: E402
 
 
 class FakeApi(object):
-    def __init__(self, fail_on=None):
-        self.calls = []
-        self.fail_on = fail_on
-        self.containers = {"wandb-local": self._attrs()}
+    """inspect_container / inspect_image only: the module utils never change a container."""
 
-    @staticmethod
-    def _attrs():
-        return {"Id": "abcdef1234567890" * 4, "Image": "sha256:img", "State": {"Running": True},
-                "Config": {"Hostname": "abcdef123456", "Image": "wandb/local", "Env": ["A=1", "PATH=/bin"],
-                           "Labels": {"x": "y"}},
-                "HostConfig": {"NetworkMode": "bridge", "Binds": ["/srv/data:/data"], "PortBindings": {}},
-                "Mounts": [{"Type": "bind", "Destination": "/data", "Source": "/srv/data"},
-                           {"Type": "volume", "Name": "anon123", "Destination": "/vol", "RW": True}],
-                "NetworkSettings": {"Networks": {"bridge": {"Aliases": None}, "extra": {"Aliases": ["w"]}}}}
-
-    def _call(self, name, *args, **kw):
-        self.calls.append((name,) + args)
-        if self.fail_on == name:
-            raise docker.errors.APIError("simulated %s failure" % name)
+    def __init__(self, image_env=("PATH=/usr/bin", "LANG=C.UTF-8")):
+        self.image_env = image_env
+        self.containers = {"wandb-local": {"Id": "abcdef1234567890" * 4, "Image": "sha256:img",
+                                           "Config": {"Image": "wandb/local", "Env": ["A=1", "PATH=/usr/bin"]}}}
 
     def inspect_container(self, name):
         if name not in self.containers:
@@ -35,74 +21,39 @@ class FakeApi(object):
         return self.containers[name]
 
     def inspect_image(self, name):
-        return {"Id": "sha256:img"}
-
-    def stop(self, cid, timeout=None):
-        self._call("stop", cid)
-
-    def start(self, cid):
-        self._call("start", cid)
-
-    def rename(self, cid, new):
-        self._call("rename", cid, new)
-
-    def remove_container(self, cid, force=False, v=False):
-        assert v is False  # never the volumes
-        self._call("remove", cid)
-
-    def create_container_from_config(self, config, name=None):
-        self.created = config
-        self._call("create", name)
-        return {"Id": "new"}
-
-    def connect_container_to_network(self, cid, net, aliases=None, links=None):
-        self._call("connect", cid, net)
-
-
-def test_recreate_keeps_config_and_volumes():
-    api = FakeApi()
-    assert wc.recreate_with_env(api, "wandb-local", {"A": "2", "PATH": "/bin"}) == "new"
-    old = api.containers["wandb-local"]["Id"]
-    assert [c[0] for c in api.calls] == ["stop", "rename", "create", "connect", "start", "remove"]
-    assert api.calls[1] == ("rename", old, "wandb-local-wandb-previous")
-    body = api.created
-    assert body["Env"] == ["A=2", "PATH=/bin"]
-    assert "Hostname" not in body  # docker's made-up hostname is not configuration
-    assert body["Labels"] == {"x": "y"} and body["Image"] == "wandb/local"
-    assert body["HostConfig"]["Binds"] == ["/srv/data:/data", "anon123:/vol"]  # the anonymous volume kept
-    assert list(body["NetworkingConfig"]["EndpointsConfig"]) == ["bridge"]
-    assert api.calls[3] == ("connect", "new", "extra")
-    assert api.calls[-1] == ("remove", old)
-
-
-def test_failed_start_puts_the_old_container_back():
-    api = FakeApi(fail_on="start")
-    real_call = api._call
-
-    def fail_first_start_only(name, *args):
-        if name == "start" and any(c[0] == "start" for c in api.calls):
-            api.calls.append((name,) + args)
-            return
-        real_call(name, *args)
-    api._call = fail_first_start_only
-    with pytest.raises(wc.ContainerError, match="put back"):
-        wc.recreate_with_env(api, "wandb-local", {"A": "2"})
-    old = api.containers["wandb-local"]["Id"]
-    assert [c[0] for c in api.calls][:5] == ["stop", "rename", "create", "connect", "start"]
-    assert ("remove", "new") in api.calls
-    assert ("rename", old, "wandb-local") in api.calls and api.calls[-1] == ("start", old)
-
-
-def test_failed_create_puts_the_old_container_back():
-    api = FakeApi(fail_on="create")
-    with pytest.raises(wc.ContainerError):
-        wc.recreate_with_env(api, "wandb-local", {"A": "2"})
-    old = api.containers["wandb-local"]["Id"]
-    assert api.calls[-2:] == [("rename", old, "wandb-local"), ("start", old)]
+        if self.image_env is None:
+            raise docker.errors.NotFound("no such image")
+        assert name == "sha256:img"  # the image the container runs, not the name it was created with
+        return {"Id": name, "Config": {"Env": list(self.image_env)}}
 
 
 def test_env_of_and_missing_container():
     assert wc.env_of({"Config": {"Env": ["A=1=2", "B"]}}) == {"A": "1=2", "B": None}
     assert wc.inspect(FakeApi(), "nope") is None
-    with pytest.raises(wc.ContainerError, match="does not exist"):
-        wc.recreate_with_env(FakeApi(), "nope", {})
+
+
+def test_the_recreation_is_gone():
+    for name in ("recreate_with_env", "_create_body", "ContainerError", "PREVIOUS_SUFFIX"):
+        assert not hasattr(wc, name), name
+
+
+def test_image_env():
+    api = FakeApi()
+    attrs = api.inspect_container("wandb-local")
+    assert wc.image_env(api, attrs) == {"PATH": "/usr/bin", "LANG": "C.UTF-8"}
+    assert wc.image_env(FakeApi(image_env=None), attrs) is None
+    assert wc.image_env(api, {"Config": {}}) is None  # no image id
+
+
+def test_env_differences_as_docker_container_compares():
+    attrs = {"Config": {"Env": ["A=1", "PATH=/usr/bin", "LANG=C.UTF-8", "B"]}}
+    image = {"PATH": "/usr/bin", "LANG": "C.UTF-8"}
+    # The image's variables plus the file's: in step.
+    assert wc.env_differences(attrs, {"A": "1", "B": None}, image) == []
+    # A changed value, a new variable, a variable the file no longer has, a file value overriding the image's.
+    assert wc.env_differences(attrs, {"A": "2", "B": None, "C": "3"}, image) == ["A", "C"]
+    assert wc.env_differences(attrs, {"A": "1"}, image) == ["B"]
+    assert wc.env_differences(attrs, {"A": "1", "B": None, "LANG": "de_DE"}, image) == ["LANG"]
+    # The image unknown: a variable only the container has may be the image's and is not counted.
+    assert wc.env_differences(attrs, {"A": "1"}, None) == []
+    assert wc.env_differences(attrs, {"A": "2", "C": "3"}, None) == ["A", "C"]

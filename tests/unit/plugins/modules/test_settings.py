@@ -1,4 +1,5 @@
-"""The settings module with the Docker API faked (the real container runs in tests/integration/settings)."""
+"""The settings module with the Docker API faked (the real container runs in tests/integration/settings). The module
+writes the env file and reads the container; it never changes the container (the wandb_server role does)."""
 from __future__ import annotations
 
 import base64
@@ -9,7 +10,6 @@ import stat
 import pytest
 
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
-from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api import WandbApi
 from ansible_collections.wandb_local.server.plugins.modules import settings as settings_module
 
 
@@ -21,34 +21,42 @@ LICENSE = "%s.%s.%s" % (b64({"alg": "RS256"}), b64({"licensee": "unit-test-secre
 
 
 class FakeDocker(object):
-    """Just enough of the Docker API for the module: one container, recreation recorded."""
+    """Just enough of the Docker API for the module: one container and its image, read only. Any other call of the
+    API (stop, create, rename, remove...) is recorded in `writes` and fails the module run."""
 
-    def __init__(self, env=None, running=True):
+    def __init__(self, env=None, running=True, image_env=("PATH=/usr/bin",)):
         self.attrs = None
         if env is not None:
-            self.attrs = {"Id": "f" * 64, "State": {"Running": running},
+            self.attrs = {"Id": "f" * 64, "Image": "sha256:img", "State": {"Running": running},
                           "Config": {"Image": "wandb/local", "Env": ["%s=%s" % kv for kv in env.items()]}}
-        self.recreated = []
+        self.image = None if image_env is None else {"Id": "sha256:img", "Config": {"Env": list(image_env)}}
+        self.writes = []
 
     def inspect(self, _api, _name):
         return self.attrs
 
-    def recreate(self, _api, name, env, stop_timeout=60):
-        self.recreated.append(dict(env))
-        self.attrs = dict(self.attrs, Id="e" * 64,
-                          Config={"Image": "wandb/local", "Env": ["%s=%s" % kv for kv in env.items()]})
-        return self.attrs["Id"]
+    def inspect_image(self, name):
+        if self.image is None:
+            raise wc.NotFound("no such image: %s" % name)
+        return self.image
+
+    def __getattr__(self, name):
+        self.writes.append(name)
+        raise AssertionError("the settings module called the Docker API's %s" % name)
 
 
 @pytest.fixture
 def docker(monkeypatch):
     fake = FakeDocker()
     monkeypatch.setattr(wc, "HAS_DOCKER", True)
-    monkeypatch.setattr(wc, "client", lambda *a, **k: object())
+    monkeypatch.setattr(wc, "client", lambda *a, **k: fake)
     monkeypatch.setattr(wc, "inspect", fake.inspect)
-    monkeypatch.setattr(wc, "recreate_with_env", fake.recreate)
-    monkeypatch.setattr(wc, "logs", lambda *a, **k: "log line\n")
     return fake
+
+
+def use_container(docker, env, **kw):
+    fresh = FakeDocker(env, **kw)
+    docker.attrs, docker.image = fresh.attrs, fresh.image
 
 
 @pytest.fixture
@@ -72,7 +80,7 @@ def test_malformed_license_refused_before_any_change(run_module, docker, env_fil
     assert "compact JWS format must have three parts" in res["msg"]
     assert "nothing was changed" in res["msg"]
     assert env_file.read_bytes() == before and os.stat(env_file).st_mtime_ns == mtime
-    assert docker.recreated == []
+    assert docker.writes == []
 
 
 @pytest.mark.parametrize("args, words", [
@@ -106,7 +114,8 @@ def test_host_subpath_allowed(run_module, docker, env_file):
 def test_env_file_only_idempotent_masked_and_0600(run_module, docker, env_file):
     res = run(run_module, env_file, diff=True, license=LICENSE, host="https://wandb.example.com",
               slack_client_id="slack-id", slack_secret="unit-slack-secret")
-    assert res.changed and res["env_file_changed"] and not res["recreated"]
+    assert res.changed and res["env_file_changed"] and not res["restart_required"]  # no container
+    assert res["pending_env"] == [] and res["container"]["id"] is None
     assert res["changed_env"] == ["HOST", "LICENSE", "SLACK_CLIENT_ID", "SLACK_SECRET"]
     text = env_file.read_text()
     assert text.startswith("# rendered by the wandb_server role\n")
@@ -136,13 +145,14 @@ def test_changed_secret_shown_as_changed_never_as_value(run_module, docker, env_
 
 
 def test_check_mode_writes_nothing(run_module, docker, env_file):
-    docker.attrs = FakeDocker({"HOST": "http://127.0.0.1:8080", "PATH": "/bin"}).attrs
+    use_container(docker, {"HOST": "http://127.0.0.1:8080", "MYSQL": "mysql://u:dbpass@h/db", "PATH": "/usr/bin"})
     before = env_file.read_bytes()
     res = run(run_module, env_file, check_mode=True, diff=True, host="https://wandb.example.com")
-    assert res.changed and res["recreated"]
+    assert res.changed and res["env_file_changed"] and res["changed_env"] == ["HOST"]
+    assert res["restart_required"] and res["pending_env"] == ["HOST"]  # as the file would be
     assert env_file.read_bytes() == before
-    assert docker.recreated == []
-    assert "HOST=https://wandb.example.com" in res["diff"][1]["after"]  # container environment diff
+    assert docker.writes == []
+    assert len(res["diff"]) == 1 and "HOST=https://wandb.example.com" in res["diff"][0]["after"]
 
 
 def test_gorilla_style_removes_classic_spelling(run_module, docker, env_file):
@@ -165,43 +175,49 @@ def test_empty_and_false_remove(run_module, docker, env_file):
     assert "LOCAL_RESTORE" not in text and "HOST" not in text and "LOGGING_ENABLED=true" in text
 
 
-def test_recreates_once_and_waits_ready(run_module, docker, env_file, monkeypatch):
-    docker.attrs = FakeDocker({"HOST": "http://127.0.0.1:8080", "PATH": "/usr/bin"}).attrs
-    waits = []
-    monkeypatch.setattr(WandbApi, "wait_ready", lambda self, timeout, interval=2.0: waits.append(timeout) or 1.5)
-    res = run(run_module, env_file, host="https://wandb.example.com", ready_timeout=42)
-    assert res.changed and res["recreated"] and res["ready_after"] == 1.5
-    assert docker.recreated == [{"HOST": "https://wandb.example.com", "PATH": "/usr/bin"}]
-    assert waits == [42]
-    assert res["container"]["id"] == "e" * 64
+def test_reports_restart_required_and_never_touches_the_container(run_module, docker, env_file):
+    """The file is written; the container keeps running with its old environment until the wandb_server role
+    applies the file (tasks_from apply_env), so every run says a restart is required until then."""
+    use_container(docker, {"HOST": "http://127.0.0.1:8080", "MYSQL": "mysql://u:dbpass@h/db", "PATH": "/usr/bin"})
+    res = run(run_module, env_file, host="https://wandb.example.com")
+    assert res.changed and res["env_file_changed"] and res["changed_env"] == ["HOST"]
+    assert res["restart_required"] and res["pending_env"] == ["HOST"]
+    assert res["container"] == {"name": "wandb-local", "id": "f" * 64, "running": True}
+    assert docker.writes == []
+    for gone in ("recreated", "ready_after", "viewer"):
+        assert gone not in res
     again = run(run_module, env_file, host="https://wandb.example.com")
-    assert not again.changed and len(docker.recreated) == 1
+    assert not again.changed and again["restart_required"] and again["pending_env"] == ["HOST"]
 
 
-def test_recreate_false_writes_only_the_file(run_module, docker, env_file):
-    docker.attrs = FakeDocker({"HOST": "http://127.0.0.1:8080"}).attrs
-    res = run(run_module, env_file, host="https://wandb.example.com", recreate=False)
-    assert res.changed and not res["recreated"] and docker.recreated == []
-
-
-def test_container_differs_from_file_is_recreated(run_module, docker, env_file, monkeypatch):
-    """The file already holds the value but the container runs an older env: recreate, file untouched."""
-    docker.attrs = FakeDocker({"HOST": "http://old:8080"}).attrs
-    monkeypatch.setattr(WandbApi, "wait_ready", lambda self, timeout, interval=2.0: 0.1)
+def test_container_differs_from_file_is_reported_not_changed(run_module, docker, env_file):
+    """The file already holds the value but the container runs an older env: nothing to write, a restart pending."""
+    use_container(docker, {"HOST": "http://old:8080", "MYSQL": "mysql://u:dbpass@h/db"}, image_env=())
     res = run(run_module, env_file, host="http://127.0.0.1:8080")
-    assert res.changed and res["recreated"] and not res["env_file_changed"]
+    assert not res.changed and not res["env_file_changed"]
+    assert res["restart_required"] and res["pending_env"] == ["HOST"]
 
 
-def test_ready_timeout_fails_with_log_tail(run_module, docker, env_file, monkeypatch):
-    docker.attrs = FakeDocker({"HOST": "http://127.0.0.1:8080"}).attrs
-    from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api import WandbApiError
+def test_container_in_step_with_the_file(run_module, docker, env_file):
+    """The image's own variables (PATH) are not a difference; a variable only the container has is."""
+    use_container(docker, {"HOST": "http://127.0.0.1:8080", "MYSQL": "mysql://u:dbpass@h/db", "PATH": "/usr/bin"})
+    res = run(run_module, env_file)
+    assert not res.changed and not res["restart_required"] and res["pending_env"] == []
+    use_container(docker, {"HOST": "http://127.0.0.1:8080", "MYSQL": "mysql://u:dbpass@h/db", "PATH": "/usr/bin",
+                           "LOCAL_RESTORE": "true"})
+    res = run(run_module, env_file)
+    assert res["restart_required"] and res["pending_env"] == ["LOCAL_RESTORE"]
+    # The image cannot be read: a variable only the container has may be the image's, so it is not counted.
+    use_container(docker, {"HOST": "http://127.0.0.1:8080", "MYSQL": "mysql://u:dbpass@h/db", "PATH": "/usr/bin"},
+                  image_env=None)
+    assert not run(run_module, env_file)["restart_required"]
 
-    def never(self, timeout, interval=2.0):
-        raise WandbApiError("http://127.0.0.1:8080/ready did not answer 200 within %ss" % timeout)
 
-    monkeypatch.setattr(WandbApi, "wait_ready", never)
-    res = run(run_module, env_file, host="https://wandb.example.com", ready_timeout=1)
-    assert res.failed and "did not answer 200 within 1s" in res["msg"] and "log line" in res["msg"]
+@pytest.mark.parametrize("option", [dict(recreate=False), dict(stop_timeout=10), dict(ready_timeout=60)])
+def test_recreation_options_are_gone(run_module, docker, env_file, option):
+    res = run(run_module, env_file, host="https://wandb.example.com", **option)
+    assert res.failed and "Unsupported parameters" in res["msg"] and list(option)[0] in res["msg"]
+    assert "HOST=https://wandb.example.com" not in env_file.read_text()
 
 
 def test_nothing_given_is_not_changed(run_module, docker, env_file):
