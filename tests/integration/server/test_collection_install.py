@@ -190,9 +190,10 @@ def test_installed_collection_runs_with_ansible_core_and_declared_dependencies(c
 
 
 def test_readme_lists_every_filter_and_module():
-    """README's "What is in it" names every filter plugin and every module (a glob such as `aws_*` counts)."""
+    """README's "What is in it" names every filter plugin and every module (a glob such as `aws_*` counts), every
+    lookup, every public role (internal ones start with `_`) and every playbook."""
     row = {line.split("|")[1].strip(): line for line in (REPO / "README.md").read_text().splitlines()
-           if line.startswith("| filters |") or line.startswith("| modules |")}
+           if line.startswith(("| filters |", "| modules |", "| lookup |", "| roles |", "| playbooks |"))}
     filters = set()
     for path in (REPO / "plugins/filter").glob("*.py"):
         filters.update(re.findall(r"""["']([a-z0-9_]+)["']\s*:\s*[a-z0-9_]+[,}\s]""",
@@ -203,3 +204,9 @@ def test_readme_lists_every_filter_and_module():
     patterns = [re.compile(pattern.replace("*", ".*")) for pattern in listed]
     unlisted = [name for name in modules if not any(pattern.fullmatch(name) for pattern in patterns)]
     assert not unlisted, "README's modules row misses %s" % unlisted
+    for kind, names in (("lookup", [path.stem for path in (REPO / "plugins/lookup").glob("*.py")]),
+                        ("roles", [path.name for path in (REPO / "roles").iterdir()
+                                   if (path / "tasks").is_dir() and not path.name.startswith("_")]),
+                        ("playbooks", [path.stem for path in (REPO / "playbooks").glob("*.yml")])):
+        unlisted = sorted(name for name in names if "`%s`" % name not in row[kind])
+        assert names and not unlisted, "README's %s row misses %s" % (kind, unlisted)
