@@ -94,7 +94,7 @@ def check_fragments(repo: Path, base_arg: str | None) -> list[str]:
             return ["%s: no such commit here (a shallow clone? fetch the history, or set CHANGELOG_BASE to a commit "
                     "of this repository)" % how]
         touched = changes(repo, base)
-        code = sorted({path for _, path in touched if is_code(path)})
+        code = sorted({path for status, path in touched if is_code(path)})
         described = [path for status, path in touched
                      if (is_fragment(path) and status in "AMC") or path == CHANGES_FILE]
         print("changelog: %s, %s..HEAD and the work tree: %d code file(s) changed, %d fragment(s) added or changed"
@@ -109,7 +109,7 @@ def check_fragments(repo: Path, base_arg: str | None) -> list[str]:
         print("changelog: no release in %s yet: nothing to compare against" % CHANGES_FILE)
         return []
     touched = changes(repo, release)
-    code = sorted({path for _, path in touched if is_code(path)})
+    code = sorted({path for status, path in touched if is_code(path)})
     waiting = sorted(path.name for path in (repo / FRAGMENTS).glob("*") if is_fragment(FRAGMENTS + path.name))
     print("changelog: since the last release (%s, last change of %s): %d code file(s) changed, %d fragment(s) "
           "waiting" % (release[:12], CHANGES_FILE, len(code), len(waiting)))

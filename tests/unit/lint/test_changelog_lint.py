@@ -186,4 +186,3 @@ def test_unpushed_commits_of_a_clone(repo, tmp_path):
 def test_unknown_base_fails_with_a_hint(repo):
     code, output = lint(repo, base="no-such-ref")
     assert code == 1 and "no such commit" in output and "CHANGELOG_BASE" in output, output
-
