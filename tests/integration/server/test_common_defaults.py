@@ -78,3 +78,27 @@ def test_behind_the_front_door_host_and_bind_address_follow_it_unless_set(probe_
                                                           wandb_server_port=18080)))
     assert {(item["host"], item["bind"], item["port"]) for item in inventory_wins} == {
         ("https://w.example.org", "10.0.0.5", 18080)}
+
+
+@pytest.mark.parametrize("engine, docker_host, decided", [
+    ("auto", "unix:///run/no-such-docker.sock", "install"),
+    ("auto", "tcp://127.0.0.1:2375", "leave"),        # an engine over TCP or SSH is managed elsewhere
+    ("present", "ssh://docker@engine.example.com", "leave"),
+    ("present", "unix:///run/no-such-docker.sock", "fail"),
+])
+def test_docker_host_looks_for_the_engine_of_wandb_server_docker_host(tmp_path, engine, docker_host, decided):
+    # One Docker socket variable: the docker_host role looks for the engine every container of the instance uses.
+    play = tmp_path / "docker_host.yml"
+    play.write_text(json.dumps([{"name": "docker_host checks", "hosts": "all", "gather_facts": False, "tasks": [
+        {"name": "checks", "ansible.builtin.include_role": {"name": "wandb_local.server.docker_host",
+                                                            "tasks_from": "preflight"}},
+        {"name": "show", "ansible.builtin.debug": {"msg": "DECIDED {{ _docker_host_install_engine }}"}}]}]))
+    result = run_playbook(play, {"docker_host_engine": engine, "wandb_server_docker_host": docker_host},
+                          verbose=False, diff=False, timeout=120, env={"ANSIBLE_STDOUT_CALLBACK": "default"})
+    if decided == "fail":
+        assert result.returncode != 0
+        assert ("no Docker Engine socket exists at /run/no-such-docker.sock (wandb_server_docker_host: %s)"
+                % docker_host) in result.output, result.output[-3000:]
+    else:
+        assert result.returncode == 0, result.output[-3000:]
+        assert '"msg": "DECIDED %s"' % (decided == "install") in result.output, result.output[-3000:]
