@@ -55,7 +55,7 @@ class KeptSecretError(Exception):
 
 def generate(length, prefix="", alphabet=ALPHANUMERIC):
     """``prefix`` followed by ``length`` characters drawn uniformly from ``alphabet`` (a CSPRNG)."""
-    return prefix + "".join(secrets.choice(alphabet) for _ in range(length))
+    return prefix + "".join(secrets.choice(alphabet) for _index in range(length))
 
 
 def check_generator(length, prefix, alphabet):

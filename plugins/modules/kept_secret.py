@@ -45,7 +45,7 @@ options:
       - The characters a generated value is drawn from, each listed once, at least two, no white space
         (e.g. C(0123456789abcdef) for hexadecimal digits).
     type: str
-    default: ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
+    default: abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
   owner:
     description: User (name or number) that owns the file.
     type: str
