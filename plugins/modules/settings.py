@@ -23,10 +23,10 @@ description:
     with the env file, keeping its image and the rest of its configuration, wait for C(/ready), and, with the
     admin API on, prove the admin key still works. C(playbooks/restore_access.yml) does that."
   - "There is no public description of the HTTP contract behind the server's C(/system-admin) page (its backend
-    rejects a foreign Origin, wandb/server issue 46), so the module does not write settings through it. What it speaks
-    over HTTP is kept in one client class (C(plugins/module_utils/_wandb_api.py)) and is public - C(GET /ready)
-    (the probe of W&B's Helm chart and Terraform) and C(POST /graphql) with C(Authorization: Basic api:<key>) (the
-    wandb SDK's C(viewer) query)."
+    rejects a foreign Origin, wandb/server issue 46), so the module does not write settings through it. The one thing
+    it asks over HTTP, the admin key check before a change, is public and kept in one client class
+    (C(plugins/module_utils/_wandb_api.py)) - C(POST /graphql) with C(Authorization: Basic api:<key>) (the wandb
+    SDK's C(viewer) query)."
   - "Pre-flight checks run before anything changes: the license must be a compact JWS (three dot-separated base64url
     parts; the server's own error is I(compact JWS format must have three parts)); O(host) must be an absolute
     http(s) origin without a path unless O(host_subpath_allowed); OIDC issuer and client id go together and the
@@ -35,8 +35,9 @@ description:
     an C(az://) queue)."
   - Every setting option left out (null) is left as it is. An empty string (or V(false) for the boolean settings)
     removes the setting so the server falls back to its default.
-  - The C(wandb_server) role renders the same env file from inventory on each run; settings made with this module
-    that are not in inventory are replaced by the next run of that role.
+  - The C(wandb_server) role renders the same env file from inventory on each run of its main entry point
+    (C(site.yml)); settings made with this module that are not in inventory are replaced by that run. Its
+    C(apply_env) entry point applies the file as it is.
 attributes:
   check_mode:
     support: full

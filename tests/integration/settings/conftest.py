@@ -123,9 +123,13 @@ def role_server(standin_image, docker_client, tmp_path):  # noqa: F811
     name = "wandb-settings-role-" + secrets.token_hex(4)
     port = free_port()
     admin_key = "local-" + secrets.token_hex(20)
-    srv = Server(docker_client, standin_image, config_dir, name, port, admin_key)
+    # A tag of this test's own: the shared one may move (another session rebuilds the stand-in) while the test checks
+    # that the image the container runs does not change.
+    repository = "wandb-local-test/settings-standin-" + secrets.token_hex(4)
+    docker_client.images.get(standin_image).tag(repository, "it")
+    srv = Server(docker_client, repository + ":it", config_dir, name, port, admin_key)
     srv.vars = {
-        "wandb_server_image": standin_image, "wandb_server_image_tag": "latest", "wandb_server_image_pull": "never",
+        "wandb_server_image": repository, "wandb_server_image_tag": "it", "wandb_server_image_pull": "never",
         "wandb_server_container_name": name, "wandb_server_data_volume": name,
         "wandb_server_bind_address": "127.0.0.1", "wandb_server_port": port,
         "wandb_server_host": "http://127.0.0.1:%d" % port, "wandb_server_config_dir": str(config_dir),
@@ -142,6 +146,7 @@ def role_server(standin_image, docker_client, tmp_path):  # noqa: F811
         yield srv
     finally:
         srv.remove()
+        docker_client.images.remove(repository + ":it", noprune=True)  # the tag only
 
 
 @pytest.fixture(name="playbook")
