@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - depends on the control node
     class NotFound(APIError):  # type: ignore[no-redef]
         pass
 
+
 def container_argument_spec(**extra):
     """Options naming the server container and its env file (doc fragment wandb_local.server._wandb_container),
     merged with the module's own options."""

@@ -126,7 +126,7 @@ def test_restore_access_needs_the_container(tmp_path, playbook):
     config_dir.mkdir(mode=0o700)
     name = "wandb-settings-absent-" + os.urandom(4).hex()
     rc, out = playbook("restore_access.yml", {"wandb_server_container_name": name,
-                                               "wandb_server_config_dir": str(config_dir), "restore": True})
+                                              "wandb_server_config_dir": str(config_dir), "restore": True})
     assert rc != 0
     assert "but the container does not exist. Run site.yml (the wandb_server role) to create the server" in out
 
