@@ -6,7 +6,7 @@ Every public variable of a role is in its `defaults/main.yml` and in its argumen
 (defaults and argument specification); a role that reads one depends on `_common` (meta/main.yml, which brings the
 defaults into its scope), defines none of them itself, never falls back with `| default(...)` on one, and lists the
 ones it reads in its own specification with exactly `_common`'s entry (so ansible-doc shows them with the role and its
-argument validation checks them).
+argument validation checks them). A playbook reading them outside the roles has `_common` among its play's roles.
 """
 from __future__ import annotations
 
@@ -131,10 +131,19 @@ def test_no_fallback_copies_of_shared_defaults(role):
         assert not re.search(r"\b%s\s*\|\s*default\b" % name, text), "%s: %s | default(...)" % (role, name)
 
 
+@pytest.mark.parametrize("playbook", sorted(path.name for path in (REPO / "playbooks").glob("*.yml")))
+def test_playbooks_take_the_shared_defaults_from_common(playbook):
+    # A playbook that reads a shared variable outside the roles has _common among its play's roles instead.
+    text = (REPO / "playbooks" / playbook).read_text()
+    for name in SHARED:
+        assert not re.search(r"\b%s\s*\|\s*default\b" % name, text), "%s: %s | default(...)" % (playbook, name)
+
+
 def test_removed_docker_socket_variables_are_gone():
     # One Docker socket variable: wandb_server_docker_host.
     for role in ROLE_NAMES:
-        assert not re.search(r"\bredis_local_docker_host\b", role_text(role) + json.dumps(specs(role)))
+        assert not re.search(r"\b(redis_local_docker_host|docker_host_socket)\b",
+                             role_text(role) + json.dumps(specs(role)))
 
 
 def test_ansible_doc_shows_every_role():
