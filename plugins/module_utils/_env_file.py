@@ -27,6 +27,9 @@ Public API (all pure functions, no Ansible objects):
 ``update(path, set_vars=None, unset=None, check_mode=False, mode=0o600, header=None) -> dict``
     Read, apply, and write when something differs (or when the mode is wider than ``mode``). Returns
     ``{"changed", "before", "after", "mode_changed", "created"}`` with ``before``/``after`` as dicts.
+``wanted(current, env, secret_env, keep=(), header=HEADER) -> (variables, kept, text)``
+    What the env_file module writes: ``env`` and ``secret_env``, plus the ``keep`` names ``current`` (the file's
+    variables) has and neither gives, sorted by name; ``kept`` the names kept; ``text`` rendered with ``header``.
 ``masked_diff(before, after, is_secret=None) -> (before_text, after_text)``
     Env-file texts for Ansible's ``diff`` with every secret value (``_wandb_settings.is_secret(name, value)``, or the
     given ``is_secret(name, value)``) replaced by a mask; a secret that changed is
@@ -44,6 +47,8 @@ import tempfile
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import MASK
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import is_secret as _is_secret
 
+# The comment the env_file module starts a file with (its header option's default).
+HEADER = "Managed by Ansible (wandb_local.server). Local changes are overwritten."
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 CHANGED_MASK = MASK + " (changed)"
 
@@ -99,6 +104,15 @@ def render(env, header=None):
         lines.append(("# " + comment).rstrip())
     lines.extend(_line(name, value) for name, value in env.items())
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def wanted(current, env, secret_env, keep=(), header=HEADER):
+    """(variables, kept, text): what the env_file module writes (see the module docstring)."""
+    kept = dict((name, current[name]) for name in keep
+                if name in current and name not in env and name not in secret_env)
+    variables = dict((name, value) for name, value in sorted(list(env.items()) + list(secret_env.items())
+                                                             + list(kept.items())))
+    return variables, kept, render(variables, header)
 
 
 def read_text(path, what="env file"):

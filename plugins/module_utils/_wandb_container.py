@@ -81,6 +81,23 @@ def connect(module, docker_host, name, **fail_kwargs):
     return api, attrs
 
 
+def image_id(api, name):
+    """Id of image ``name`` on the Docker host, None when it is not there."""
+    try:
+        return api.inspect_image(name)["Id"]
+    except APIError:  # NotFound, or a Docker error the pull or container task that follows will report
+        return None
+
+
+def image_still_named(api, attrs):
+    """Whether the container's image name (``Config.Image``) still points to the image it runs: false when the
+    tag has moved since (a pull) or the name is gone, and then only the image id brings that version back."""
+    try:
+        return api.inspect_image((attrs.get("Config") or {}).get("Image"))["Id"] == attrs.get("Image")
+    except Exception:  # pylint: disable=broad-except  # NotFound, APIError, or no name at all
+        return False
+
+
 def env_of(attrs):
     """The container's environment as a dict (``Config.Env``, the image's variables included)."""
     env = {}

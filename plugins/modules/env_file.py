@@ -135,7 +135,7 @@ def main():
             secret_env=dict(type="dict", default={}, no_log=True),
             keep=dict(type="list", elements="str", default=[], no_log=False),
             mode=dict(type="raw", default="0600"),
-            header=dict(type="str", default="Managed by Ansible (wandb_local.server). Local changes are overwritten."),
+            header=dict(type="str", default=_env_file.HEADER),
         ),
         supports_check_mode=True,
     )
@@ -161,12 +161,8 @@ def main():
     except _env_file.EnvFileError as exc:
         module.fail_json(msg="env_file: %s is not a Docker env file (%s); move it away or fix it" % (path, exc))
     # keep: the current lines of variables not given this time stay (a bare KEY line too).
-    kept = dict((name, current[name]) for name in module.params["keep"]
-                if name in current and name not in env and name not in secrets)
-    wanted = dict((name, value) for name, value in sorted(list(env.items()) + list(secrets.items())
-                                                          + list(kept.items())))
     try:
-        new_text = _env_file.render(wanted, module.params["header"])
+        wanted, kept, new_text = _env_file.wanted(current, env, secrets, module.params["keep"], module.params["header"])
     except _env_file.EnvFileError as exc:
         module.fail_json(msg="env_file: %s" % exc)
     content_changed = new_text != current_text

@@ -118,23 +118,6 @@ def style_of(names):
     return styles.pop() if len(styles) == 1 else "mixed"
 
 
-def image_still_named(api, attrs):
-    """Whether the container's image name (``Config.Image``) still points to the image it runs: false when the
-    tag has moved since (a pull) or the name is gone, and then only the image id brings that version back."""
-    try:
-        return api.inspect_image((attrs.get("Config") or {}).get("Image"))["Id"] == attrs.get("Image")
-    except Exception:  # pylint: disable=broad-except  # NotFound, APIError, or no name at all
-        return False
-
-
-def image_id(api, name):
-    """Id of image ``name`` on the Docker host, None when it is not there."""
-    try:
-        return api.inspect_image(name)["Id"]
-    except wc.APIError:  # NotFound, or a Docker error the pull or container task that follows will report
-        return None
-
-
 def main():
     module = AnsibleModule(
         argument_spec=wc.container_argument_spec(image=dict(type="str")),
@@ -163,7 +146,7 @@ def main():
         names = c_names
         container.update(id=attrs["Id"], running=bool((attrs.get("State") or {}).get("Running")),
                          image=(attrs.get("Config") or {}).get("Image"), image_id=attrs.get("Image"),
-                         image_current=image_still_named(api, attrs))
+                         image_current=wc.image_still_named(api, attrs))
         if text is not None:
             pending = sorted(k for k in set(file_values) | set(container_values)
                              if file_values.get(k) != container_values.get(k))
@@ -180,7 +163,7 @@ def main():
         conflicts=sorted(conflicts),
         pending=pending,
         container=container,
-        image=dict(name=p["image"], id=image_id(api, p["image"])) if p["image"] else None,
+        image=dict(name=p["image"], id=wc.image_id(api, p["image"])) if p["image"] else None,
     )
 
 

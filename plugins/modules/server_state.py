@@ -1,0 +1,282 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to wandb_local.server
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: server_state
+version_added: 0.3.0
+author: wandb_local.server maintainers (!UNKNOWN)
+short_description: Whether the W&B server is exactly as wanted, in one read-only look; records a converge
+description:
+  - With O(state=checked) (read only), finds in one process whether the wandb_server role's converge path would
+    change anything: the Docker Engine reachable through the Python Docker SDK; the directories (owner, group,
+    mode); the custom CA files (content, owner, mode) and none left that is no longer listed; the admin API key file
+    kept (0600); the env file exactly as the P(wandb_local.server.env_file#module) module would write it, mode 0600;
+    the container existing, running, on the image the image name gives, being the container the last converge left
+    (its id), with the same definition and env file as then (a fingerprint), and with the restart policy, memory,
+    CPUs and networks wanted (what C(docker update) or C(docker network) change in place); and C(GET) of the
+    readiness URL answering 2xx.
+  - Returns RV(in_sync) and RV(drift), sentences saying what differs (never a value of the environment or a key),
+    and the container and image as P(wandb_local.server.settings_info#module) returns them.
+  - With O(state=recorded), after a successful converge, writes the record the check compares with (0600, beside
+    the env file): the fingerprint of O(container) and of the env file, the container's id and image id.
+  - Never fails for what it finds: an unreachable engine or a missing SDK is drift, and the converge path that
+    follows says what to fix.
+options:
+  state:
+    description: V(checked) looks; V(recorded) writes the record of a converge.
+    type: str
+    choices: [checked, recorded]
+    default: checked
+  container:
+    description:
+      - The container definition the wandb_server role gives community.docker.docker_container (name, image,
+        docker_host, restart_policy, memory, cpus, networks, ...; options it omits as null). Its fingerprint is
+        recorded; C(name), C(image) and C(docker_host) name the container, its image and the engine; C(restart_policy),
+        C(memory), C(cpus) and C(networks) are compared with the container.
+    type: dict
+    required: true
+  state_file:
+    description: The record of the last converge (JSON, 0600).
+    type: path
+    required: true
+  env_file:
+    description: The server's env file.
+    type: path
+    required: true
+  env:
+    description: Variables the env file holds (as the env_file module's O(wandb_local.server.env_file#module:env)).
+    type: dict
+    default: {}
+  secret_env:
+    description: Secret variables the env file holds. Never shown.
+    type: dict
+    default: {}
+  keep:
+    description: As the env_file module's O(wandb_local.server.env_file#module:keep).
+    type: list
+    elements: str
+    default: []
+  admin_key_file:
+    description:
+      - The kept admin API key (the kept_secret module's file). Given: it must exist, hold the key (O(admin_key)
+        when given), mode 0600, and the key goes into the env file as O(admin_key_variable) unless O(env) or
+        O(secret_env) name that variable.
+    type: path
+  admin_key:
+    description: The admin API key given in the inventory (wins over the kept one). Never shown.
+    type: str
+    default: ""
+  admin_key_variable:
+    description: The variable of the env file that carries the admin key.
+    type: str
+    default: GLOBAL_ADMIN_API_KEY
+  directories:
+    description: Directories that must exist with this owner, group and mode (unset ones are not compared).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path: {description: The directory., type: path, required: true}
+      owner: {description: User name or uid., type: raw}
+      group: {description: Group name or gid., type: raw}
+      mode: {description: Octal mode such as V(0700)., type: raw}
+  files:
+    description: Files that must hold exactly this content, with this owner, group and mode.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path: {description: The file., type: path, required: true}
+      content: {description: Its text., type: str, required: true}
+      owner: {description: User name or uid., type: raw}
+      group: {description: Group name or gid., type: raw}
+      mode: {description: Octal mode such as V(0644)., type: raw}
+  unlisted:
+    description: Regular files of C(directory) matching C(pattern) that O(files) does not list are drift (the role
+      removes them).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      directory: {description: The directory., type: path, required: true}
+      pattern: {description: A shell pattern of file names., type: str, required: true}
+  health_url:
+    description: The readiness URL; one C(GET) must answer 2xx. Only asked when nothing else differs.
+    type: str
+  health_timeout:
+    description: Seconds the readiness request may take.
+    type: float
+    default: 5
+  drift:
+    description: Reasons to converge the caller knows already (e.g. an image pulled on every run).
+    type: list
+    elements: str
+    default: []
+requirements:
+  - docker (the Python Docker SDK) on the managed host
+notes:
+  - Check mode changes nothing with either state (O(state=recorded) reports whether it would write).
+"""
+
+EXAMPLES = r"""
+- name: Check whether the server is as wanted (read only)
+  wandb_local.server.server_state:
+    container: {name: wandb-local, image: "wandb/local:0.70.0", restart_policy: unless-stopped}
+    state_file: /etc/wandb-local/wandb-local.state
+    env_file: /etc/wandb-local/wandb-local.env
+    env: {HOST: "https://wandb.example.com"}
+    secret_env: {LICENSE: "{{ vault_wandb_license }}"}
+    directories: [{path: /etc/wandb-local, owner: root, group: root, mode: "0700"}]
+    health_url: http://127.0.0.1:8080/ready
+  register: server
+
+- name: After a converge, record it
+  wandb_local.server.server_state:
+    state: recorded
+    container: {name: wandb-local, image: "wandb/local:0.70.0", restart_policy: unless-stopped}
+    state_file: /etc/wandb-local/wandb-local.state
+    env_file: /etc/wandb-local/wandb-local.env
+  when: not server.in_sync
+"""
+
+RETURN = r"""
+in_sync:
+  description: Whether nothing differs (O(state=checked)).
+  returned: always
+  type: bool
+drift:
+  description: What differs, one sentence each; never a value of the environment or a key.
+  returned: always
+  type: list
+  elements: str
+  sample: ["the container wandb-local is not running (exited)"]
+container:
+  description: The container before this run (id null when there is none), as settings_info returns it.
+  returned: always
+  type: dict
+  sample: {name: wandb-local, id: null, running: false, image: null, image_id: null}
+image:
+  description: The image O(container) names (C(image)) and its id on the host (null when it is not there).
+  returned: always
+  type: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.wandb_local.server.plugins.module_utils import _server_state as ss
+from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
+
+
+def _engine(module, container):
+    """(api, attrs, drift) of the engine and the container; drift instead of a failure."""
+    if not wc.HAS_DOCKER:
+        return None, None, ["the Python Docker SDK is missing on the host"]
+    try:
+        api = wc.client(container.get("docker_host") or None)
+        return api, wc.inspect(api, container["name"]), []
+    except Exception as exc:  # pylint: disable=broad-except  # the SDK raises unrelated types (APIError, requests)
+        return None, None, ["cannot reach the Docker Engine at %s: %s" % (
+            container.get("docker_host") or "the default socket", exc)]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type="str", choices=["checked", "recorded"], default="checked"),
+            container=dict(type="dict", required=True),
+            state_file=dict(type="path", required=True),
+            env_file=dict(type="path", required=True),
+            env=dict(type="dict", default={}),
+            secret_env=dict(type="dict", default={}, no_log=True),
+            keep=dict(type="list", elements="str", default=[], no_log=False),
+            admin_key_file=dict(type="path", no_log=False),
+            admin_key=dict(type="str", default="", no_log=True),
+            admin_key_variable=dict(type="str", default="GLOBAL_ADMIN_API_KEY", no_log=False),
+            directories=dict(type="list", elements="dict", default=[], options=dict(
+                path=dict(type="path", required=True), owner=dict(type="raw"), group=dict(type="raw"),
+                mode=dict(type="raw"))),
+            files=dict(type="list", elements="dict", default=[], options=dict(
+                path=dict(type="path", required=True), content=dict(type="str", required=True),
+                owner=dict(type="raw"), group=dict(type="raw"), mode=dict(type="raw"))),
+            unlisted=dict(type="list", elements="dict", default=[], options=dict(
+                directory=dict(type="path", required=True), pattern=dict(type="str", required=True))),
+            health_url=dict(type="str"),
+            health_timeout=dict(type="float", default=5),
+            drift=dict(type="list", elements="str", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    container = p["container"]
+    for key in ("name", "image"):
+        if not container.get(key):
+            module.fail_json(msg="server_state: container must give %s (the container definition of the "
+                                 "wandb_server role)" % key)
+    for item in p["directories"] + p["files"]:
+        try:
+            ss._mode(item["mode"])  # pylint: disable=protected-access
+        except ValueError:
+            module.fail_json(msg="server_state: mode %r of %s is not an octal mode such as '0700'"
+                             % (item["mode"], item["path"]))
+
+    if p["state"] == "recorded":
+        api, attrs, problems = _engine(module, container)
+        if problems or attrs is None:
+            module.fail_json(msg="server_state: cannot record the converge of %s: %s" % (
+                container["name"], "; ".join(problems) or "the container does not exist"))
+        try:
+            text = ss._env_file.read_text(p["env_file"])  # pylint: disable=protected-access
+            changed = ss.record(p["state_file"], container, text, attrs, module.check_mode)
+        except (IOError, OSError, UnicodeDecodeError) as exc:
+            module.fail_json(msg="server_state: cannot record the converge in %s: %s" % (p["state_file"], exc),
+                             exception=traceback.format_exc())
+        module.exit_json(changed=changed, in_sync=True, drift=[], container=None, image=None)
+
+    drift = list(p["drift"])
+    for item in p["directories"]:
+        drift += ss.check_directory(item["path"], item["owner"], item["group"], item["mode"])
+    for item in p["files"]:
+        drift += ss.check_file(item["path"], item["content"], item["owner"], item["group"], item["mode"])
+    for item in p["unlisted"]:
+        drift += ss.check_unlisted(item["directory"], item["pattern"], [f["path"] for f in p["files"]])
+
+    env = dict((str(k), "" if v is None else str(v)) for k, v in p["env"].items())
+    secrets = dict((str(k), "" if v is None else str(v)) for k, v in p["secret_env"].items())
+    if p["admin_key_file"]:
+        key_drift, key = ss.check_admin_key(p["admin_key_file"], p["admin_key"])
+        drift += key_drift
+        variable = p["admin_key_variable"]
+        if variable not in env and variable not in secrets:
+            secrets[variable] = key or ""
+    if not (p["admin_key_file"] and key_drift):
+        env_drift, env_text = ss.check_env_file(p["env_file"], env, secrets, p["keep"])
+    else:
+        env_drift, env_text = [], None  # the key the env file must hold is not known yet
+    drift += env_drift
+
+    api, attrs, engine_drift = _engine(module, container)
+    drift += engine_drift
+    before = dict(name=container["name"], id=None, running=False, image=None, image_id=None)
+    image = dict(name=container["image"], id=None)
+    if api is not None:
+        image["id"] = wc.image_id(api, container["image"])
+        if attrs is not None:
+            before.update(id=attrs["Id"], running=bool((attrs.get("State") or {}).get("Running")),
+                          image=(attrs.get("Config") or {}).get("Image"), image_id=attrs.get("Image"),
+                          image_current=(attrs.get("Image") == image["id"]
+                                         if (attrs.get("Config") or {}).get("Image") == container["image"]
+                                         else wc.image_still_named(api, attrs)))
+        state, problem = ss.read_record(p["state_file"])
+        drift += ss.check_container(container, attrs, image["id"], state)
+        drift += ss.check_state(state, problem, container, env_text)
+    if not drift and p["health_url"]:
+        drift += ss.check_ready(p["health_url"], p["health_timeout"])
+    module.exit_json(changed=False, in_sync=not drift, drift=drift, container=before, image=image)
+
+
+if __name__ == "__main__":
+    main()
