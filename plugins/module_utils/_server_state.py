@@ -96,7 +96,8 @@ def _gid(group):
         return -1
 
 
-def _mode(mode):
+def octal_mode(mode):
+    """An octal mode given as text ('0700') or a number; None when not given. Raises ValueError."""
     if mode is None:
         return None
     return int(mode, 8) if isinstance(mode, str) else int(mode)
@@ -104,7 +105,7 @@ def _mode(mode):
 
 def _attributes(what, path, info, owner, group, mode):
     drift = []
-    uid, gid, wanted_mode = _uid(owner), _gid(group), _mode(mode)
+    uid, gid, wanted_mode = _uid(owner), _gid(group), octal_mode(mode)
     if uid is not None and info.st_uid != uid:
         drift.append("%s %s: owner uid %d, wanted %s" % (what, path, info.st_uid, owner))
     if gid is not None and info.st_gid != gid:

@@ -22,8 +22,8 @@ description:
     and the container and image as P(wandb_local.server.settings_info#module) returns them.
   - With O(state=recorded), after a successful converge, writes the record the check compares with (0600, beside
     the env file): the fingerprint of O(container) and of the env file, the container's id and image id.
-  - Never fails for what it finds: an unreachable engine or a missing SDK is drift, and the converge path that
-    follows says what to fix.
+  - Never fails for what it finds, but for a Docker Engine it cannot reach or a missing Python Docker SDK (as
+    P(wandb_local.server.settings_info#module) does), naming O(container)'s C(docker_host).
 options:
   state:
     description: V(checked) looks; V(recorded) writes the record of a converge.
@@ -167,20 +167,22 @@ image:
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.wandb_local.server.plugins.module_utils import _env_file
 from ansible_collections.wandb_local.server.plugins.module_utils import _server_state as ss
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
 
 
-def _engine(module, container):
-    """(api, attrs, drift) of the engine and the container; drift instead of a failure."""
-    if not wc.HAS_DOCKER:
-        return None, None, ["the Python Docker SDK is missing on the host"]
-    try:
-        api = wc.client(container.get("docker_host") or None)
-        return api, wc.inspect(api, container["name"]), []
-    except Exception as exc:  # pylint: disable=broad-except  # the SDK raises unrelated types (APIError, requests)
-        return None, None, ["cannot reach the Docker Engine at %s: %s" % (
-            container.get("docker_host") or "the default socket", exc)]
+def _docker_facts(container, attrs, api):
+    """(before, image) as settings_info returns them; raises what the SDK raises."""
+    before = dict(name=container["name"], id=None, running=False, image=None, image_id=None)
+    image = dict(name=container["image"], id=wc.image_id(api, container["image"]))
+    if attrs is not None:
+        named = (attrs.get("Config") or {}).get("Image")
+        before.update(id=attrs["Id"], running=bool((attrs.get("State") or {}).get("Running")), image=named,
+                      image_id=attrs.get("Image"),
+                      image_current=(attrs.get("Image") == image["id"] if named == container["image"]
+                                     else wc.image_still_named(api, attrs)))
+    return before, image
 
 
 def main():
@@ -211,6 +213,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    wc.require_docker(module)
     container = p["container"]
     for key in ("name", "image"):
         if not container.get(key):
@@ -218,18 +221,18 @@ def main():
                                  "wandb_server role)" % key)
     for item in p["directories"] + p["files"]:
         try:
-            ss._mode(item["mode"])  # pylint: disable=protected-access
+            ss.octal_mode(item["mode"])
         except ValueError:
             module.fail_json(msg="server_state: mode %r of %s is not an octal mode such as '0700'"
                              % (item["mode"], item["path"]))
 
     if p["state"] == "recorded":
-        api, attrs, problems = _engine(module, container)
-        if problems or attrs is None:
-            module.fail_json(msg="server_state: cannot record the converge of %s: %s" % (
-                container["name"], "; ".join(problems) or "the container does not exist"))
+        _api, attrs = wc.connect(module, container.get("docker_host") or None, container["name"])
+        if attrs is None:
+            module.fail_json(msg="server_state: cannot record the converge of %s: the container does not exist"
+                             % container["name"])
         try:
-            text = ss._env_file.read_text(p["env_file"])  # pylint: disable=protected-access
+            text = _env_file.read_text(p["env_file"])
             changed = ss.record(p["state_file"], container, text, attrs, module.check_mode)
         except (IOError, OSError, UnicodeDecodeError) as exc:
             module.fail_json(msg="server_state: cannot record the converge in %s: %s" % (p["state_file"], exc),
@@ -258,21 +261,12 @@ def main():
         env_drift, env_text = [], None  # the key the env file must hold is not known yet
     drift += env_drift
 
-    api, attrs, engine_drift = _engine(module, container)
-    drift += engine_drift
-    before = dict(name=container["name"], id=None, running=False, image=None, image_id=None)
-    image = dict(name=container["image"], id=None)
-    if api is not None:
-        image["id"] = wc.image_id(api, container["image"])
-        if attrs is not None:
-            before.update(id=attrs["Id"], running=bool((attrs.get("State") or {}).get("Running")),
-                          image=(attrs.get("Config") or {}).get("Image"), image_id=attrs.get("Image"),
-                          image_current=(attrs.get("Image") == image["id"]
-                                         if (attrs.get("Config") or {}).get("Image") == container["image"]
-                                         else wc.image_still_named(api, attrs)))
-        state, problem = ss.read_record(p["state_file"])
-        drift += ss.check_container(container, attrs, image["id"], state)
-        drift += ss.check_state(state, problem, container, env_text)
+    # As settings_info did at this point of a run: an engine that cannot be reached fails the run here, naming it.
+    api, attrs = wc.connect(module, container.get("docker_host") or None, container["name"])
+    before, image = _docker_facts(container, attrs, api)
+    state, problem = ss.read_record(p["state_file"])
+    drift += ss.check_container(container, attrs, image["id"], state)
+    drift += ss.check_state(state, problem, container, env_text)
     if not drift and p["health_url"]:
         drift += ss.check_ready(p["health_url"], p["health_timeout"])
     module.exit_json(changed=False, in_sync=not drift, drift=drift, container=before, image=image)

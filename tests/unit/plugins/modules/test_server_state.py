@@ -227,13 +227,15 @@ def test_not_ready(run_module, synced):
     assert "HTTP 503" in drift_of(run_module, synced)
 
 
-def test_engine_unreachable_or_sdk_missing_is_drift(run_module, synced, monkeypatch):
+def test_engine_unreachable_or_sdk_missing_fails_as_settings_info_did(run_module, synced, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise OSError("connection refused")
     monkeypatch.setattr(wc, "client", refuse)
-    assert "cannot reach the Docker Engine" in drift_of(run_module, synced)
+    result = run_module(server_state, synced["args"])
+    assert result.failed and "cannot reach the Docker daemon (docker_host=unix:///var/run/docker.sock)" in result["msg"]
     monkeypatch.setattr(wc, "HAS_DOCKER", False)
-    assert "Docker SDK is missing" in drift_of(run_module, synced)
+    result = run_module(server_state, synced["args"])
+    assert result.failed and "docker" in result["msg"]
 
 
 def test_given_drift_and_bad_input(run_module, synced):
