@@ -10,18 +10,18 @@ version_added: 0.3.0
 author: wandb_local.server maintainers (!UNKNOWN)
 short_description: Whether the W&B server is exactly as wanted, in one read-only look; records a converge
 description:
-  - With O(state=checked) (read only), finds in one process whether the wandb_server role's converge path would
-    change anything: the Docker Engine reachable through the Python Docker SDK; the directories (owner, group,
+  - With O(state=checked) (read only), finds in one process whether the wandb_server role's converge path would change
+    anything. It looks at the Docker Engine reachable through the Python Docker SDK; the directories (owner, group,
     mode); the custom CA files (content, owner, mode) and none left that is no longer listed; the admin API key file
     kept (0600); the env file exactly as the P(wandb_local.server.env_file#module) module would write it, mode 0600;
     the container existing, running, on the image the image name gives, being the container the last converge left
-    (its id), with the same definition and env file as then (a fingerprint), and with the restart policy, memory,
-    CPUs and networks wanted (what C(docker update) or C(docker network) change in place); and C(GET) of the
-    readiness URL answering 2xx.
+    (its id), with the same definition and env file as then (a fingerprint), and with the restart policy, memory, CPUs
+    and networks wanted (what C(docker update) or C(docker network) change in place); and C(GET) of the readiness URL
+    answering 2xx.
   - Returns RV(in_sync) and RV(drift), sentences saying what differs (never a value of the environment or a key),
     and the container and image as P(wandb_local.server.settings_info#module) returns them.
   - With O(state=recorded), after a successful converge, writes the record the check compares with (0600, beside
-    the env file): the fingerprint of O(container) and of the env file, the container's id and image id.
+    the env file) - the fingerprint of O(container) and of the env file, the container's id and image id.
   - Never fails for what it finds, but for a Docker Engine it cannot reach or a missing Python Docker SDK (as
     P(wandb_local.server.settings_info#module) does), naming O(container)'s C(docker_host).
 options:
@@ -61,7 +61,7 @@ options:
     default: []
   admin_key_file:
     description:
-      - The kept admin API key (the kept_secret module's file). Given: it must exist, hold the key (O(admin_key)
+      - The kept admin API key (the kept_secret module's file). When given, it must exist, hold the key (O(admin_key)
         when given), mode 0600, and the key goes into the env file as O(admin_key_variable) unless O(env) or
         O(secret_env) name that variable.
     type: path

@@ -162,8 +162,8 @@ def test_directories(run_module, synced):
     synced["config"].chmod(0o755)
     assert "mode 0755, wanted 0700" in drift_of(run_module, synced)
     synced["config"].chmod(0o700)
-    missing = synced["args"]["directories"] + [{"path": str(synced["config"] / "data"), "owner": 999, "group": 0,
-                                                  "mode": "0770"}]
+    data = {"path": str(synced["config"] / "data"), "owner": 999, "group": 0, "mode": "0770"}
+    missing = synced["args"]["directories"] + [data]
     assert "does not exist" in drift_of(run_module, synced, directories=missing)
 
 
