@@ -51,7 +51,7 @@ def test_one_check_task_per_preflight_file_and_no_loops(path):
     tasks = list(walk(load(path)))
     checks = [task for task in tasks if any(key in task for key in CHECKS)]
     assert len(checks) <= 1, "%s: the rules belong in vars/main.yml, reported by one task" % path
-    assert not [task for task in tasks if "loop" in task or "with_items" in task], "%s: one task, not one per entry"
+    assert not [task for task in tasks if "loop" in task or "with_items" in task], "%s: one task, not one per entry" % path
 
 
 @pytest.mark.parametrize("role", CHECKED)
