@@ -78,22 +78,23 @@ def record(path, container, env_text, attrs, check_mode):
     return True
 
 
-def _uid(owner):
-    if owner is None or isinstance(owner, int) or str(owner).isdigit():
-        return None if owner is None else int(owner)
+def _numeric_id(name, lookup, attribute):
+    """A user or group given by name or number, as a number; None when not given; -1 when unknown (never equal: the
+    converge path says what is wrong)."""
+    if name is None or isinstance(name, int) or str(name).isdigit():
+        return None if name is None else int(name)
     try:
-        return pwd.getpwnam(owner).pw_uid
+        return getattr(lookup(name), attribute)
     except KeyError:
-        return -1  # an unknown user: never equal, the converge path says what is wrong
+        return -1
+
+
+def _uid(owner):
+    return _numeric_id(owner, pwd.getpwnam, "pw_uid")
 
 
 def _gid(group):
-    if group is None or isinstance(group, int) or str(group).isdigit():
-        return None if group is None else int(group)
-    try:
-        return grp.getgrnam(group).gr_gid
-    except KeyError:
-        return -1
+    return _numeric_id(group, grp.getgrnam, "gr_gid")
 
 
 def octal_mode(mode):
