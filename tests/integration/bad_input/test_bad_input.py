@@ -138,6 +138,10 @@ CASES = [
          "redis_tls=true", base="redis"),
     Case("redis_local_with_url", {"redis_run_local": True, "redis_url": "redis://127.0.0.1:6379"}, "redis_url",
          "redis_run_local=true", drop=("redis_host", "redis_port"), base="redis"),
+    # A control character breaks the redis.conf line; a backslash or a quote does not (test_redis_local gives one).
+    Case("redis_local_password_control_character", {"redis_run_local": True, "redis_password": "Local\tRedis-Pw"},
+         "redis_password", "free of control characters", drop=("redis_host", "redis_port"), base="redis",
+         secrets=("Redis-Pw",)),
     Case("redis_role_and_wandb_server_redis", {"wandb_server_redis": "redis://other.internal:6379"},
          "wandb_server_redis", "not both", base="redis"),
     # --- OIDC ---
