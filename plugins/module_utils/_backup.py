@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import stat
 import tempfile
 
@@ -293,7 +294,6 @@ def dump_mysql(url, dest, binary, run):
     """``mysqldump --single-transaction`` of the external database, gzip, to ``dest`` (0600). The password goes
     through a 0600 options file, never the command line. ``run(argv) -> (rc, out, err)``. Raises ValueError with
     the reason when it fails."""
-    import shutil
     options, database = mysql_options(url)
     directory = os.path.dirname(dest) or "."
     options_file = private_temp(directory, ".cnf")
@@ -312,3 +312,44 @@ def dump_mysql(url, dest, binary, run):
         for path in (options_file, raw_dump):
             if os.path.exists(path):
                 os.remove(path)
+
+
+def take_backup(api, attrs, dest_dir, data_path="/vol", label="", mysql="", mysqldump="mysqldump", run=None,
+                instance="", settings=None, server_version="", keep=0, max_age_days=0, now=None):
+    """Archive ``data_path`` of the container ``attrs`` (its ``docker inspect``) into ``dest_dir``, dump the external
+    MySQL ``mysql`` beside it when set, write the manifest last, then apply the retention (``keep`` newest,
+    ``max_age_days``). The caller makes sure the data is quiet (server stopped). Returns a dict: path, size,
+    sha256, mysql_dump, manifest, removed (archives deleted), warnings. Raises ValueError/OSError (nothing of the
+    new backup is left behind then)."""
+    container_name = attrs["Name"].lstrip("/")
+    now = _utc(now)
+    warnings = [w for w in [private_dir(dest_dir)] if w]
+    name = backup_name(container_name, label, now)
+    path = os.path.join(dest_dir, name)
+    dump = dump_path(path) if mysql else ""
+    if os.path.exists(path) or os.path.exists(manifest_path(path)):
+        raise ValueError("backup %s exists already (two backups in the same second with the same label)" % path)
+    partial = private_temp(dest_dir, ARCHIVE_SUFFIX)
+    try:
+        size, digest = archive_container(api, attrs["Id"], data_path, partial)
+        files = [{"name": name, "size": size, "sha256": digest}]
+        if dump:
+            dump_mysql(mysql, dump, mysqldump, run)
+            files.append(file_entry(dump))
+        os.rename(partial, path)
+        manifest, _content = write_manifest(
+            path, container_name, files, instance=instance, label=label,
+            image=(attrs.get("Config") or {}).get("Image") or "", image_id=attrs.get("Image") or "",
+            server_version=server_version, settings=settings, created=now)
+    except BaseException:
+        for leftover in (partial, path, dump):
+            if leftover and os.path.exists(leftover):
+                os.remove(leftover)
+        raise
+    removed = []
+    for old in expired_backups(dest_dir, container_name, keep, max_age_days, now):
+        if old["archive"] != path:
+            remove_backup(old)
+            removed.append(old["archive"])
+    return {"path": path, "size": size, "sha256": digest, "mysql_dump": dump, "manifest": manifest,
+            "removed": removed, "warnings": warnings}

@@ -14,7 +14,11 @@ description:
     settings) through the Docker Engine API into a gzip tar archive of mode 0600 under O(dest_dir), and, when
     O(mysql) names an external MySQL, dumps that database with C(mysqldump) beside it. Database migrations run
     when a new server version starts, so this is the copy to go back to when an upgrade fails."
-  - "O(state=restored) empties the container's data directory and unpacks O(path) into it, with a short-lived
+  - "The manifest C(X.manifest.json) (0600) is written beside the archive C(X.tar.gz) last and atomically (a
+    backup without a manifest is incomplete): format 1, container name, instance, creation time (UTC), label,
+    image and image id, server version, the env file's variables with secrets masked, and the name, size and
+    SHA-256 of every file of the backup."
+  - "O(state=restored) checks the backup against its manifest (O(verify)), then empties the container's data directory and unpacks O(path) into it, with a short-lived
     helper container of O(restore_image) that mounts the same volume or directory (so it works for named volumes,
     bind mounts and remote Docker hosts alike). External MySQL dumps are never restored automatically."
   - The container must be stopped (a running server changes its files while they are copied), unless
@@ -75,6 +79,29 @@ options:
     description: Seconds to wait for the Docker Engine API and for the restore helper.
     type: int
     default: 600
+  env_file:
+    description: "The server's env file; its variables go into the backup's manifest with every secret masked.
+      Default C(/etc/wandb-local/<container_name>.env) (the wandb_server role's); none when it does not exist."
+    type: path
+    version_added: 0.3.0
+  instance:
+    description: Name of the instance (its inventory host) recorded in the manifest.
+    type: str
+    default: ""
+    version_added: 0.3.0
+  server_version:
+    description: Server version recorded in the manifest (from the server's C(serverInfo)); empty when unknown.
+    type: str
+    default: ""
+    version_added: 0.3.0
+  verify:
+    description: "With O(state=restored): check the archive (and the MySQL dump) against the sizes and SHA-256 of
+      the manifest C(X.manifest.json) beside O(path) before anything is overwritten; a backup without a manifest
+      or that does not match fails with C(nothing was overwritten). V(false) restores an archive without manifest
+      (made before 0.3.0)."
+    type: bool
+    default: true
+    version_added: 0.3.0
 attributes:
   check_mode:
     support: full
@@ -119,155 +146,113 @@ mysql_dump:
   description: The gzip MySQL dump written beside the archive, empty when O(mysql) is not set.
   returned: when state is present
   type: str
+manifest:
+  description: The manifest written beside the archive.
+  returned: when state is present
+  type: str
+  version_added: 0.3.0
 removed:
-  description: Older backups deleted because of O(keep).
+  description: Older backups deleted because of O(keep) (their archives; their manifests and dumps went too).
   returned: when state is present
   type: list
   elements: str
 """
 
-import datetime
 import gzip
-import hashlib
 import os
 import posixpath
-import re
-import shutil
-import stat
-import tempfile
+import shutil  # noqa: F401  pylint: disable=unused-import  # the unit tests watch the dump's copy through it
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils.six.moves.urllib.parse import unquote, urlsplit
+from ansible_collections.wandb_local.server.plugins.module_utils import _backup
+from ansible_collections.wandb_local.server.plugins.module_utils import _env_file
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
+from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import mask_env
 
-ARCHIVE_SUFFIX = ".tar.gz"
-
-
-def backup_name(container_name, label, now):
-    """``<container>-<UTC time>[-<label>].tar.gz``: sorts by time, says what it was taken from."""
-    safe_label = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("_")
-    return "%s-%s%s%s" % (container_name, now.strftime("%Y%m%dT%H%M%SZ"), "-" + safe_label if safe_label else "",
-                          ARCHIVE_SUFFIX)
+ARCHIVE_SUFFIX = _backup.ARCHIVE_SUFFIX
+backup_name = _backup.backup_name
+mysql_options = _backup.mysql_options
+_create_private = _backup.create_private
 
 
 def older_backups(dest_dir, container_name, keep):
-    """This container's archives in ``dest_dir`` beyond the ``keep`` newest (names sort by time)."""
-    if keep <= 0 or not os.path.isdir(dest_dir):
+    """This container's archives in ``dest_dir`` beyond the ``keep`` newest, oldest last."""
+    if keep <= 0:
         return []
-    pattern = re.compile(r"^%s-\d{8}T\d{6}Z.*%s$" % (re.escape(container_name), re.escape(ARCHIVE_SUFFIX)))
-    mine = sorted(name for name in os.listdir(dest_dir) if pattern.match(name))
-    return [os.path.join(dest_dir, name) for name in mine[:-keep]]
-
-
-def mysql_options(url):
-    """(client options file text, database) from ``mysql://user:password@host:port/database``."""
-    parts = urlsplit(url)
-    database = parts.path.lstrip("/")
-    if parts.scheme != "mysql" or not parts.hostname or not database:
-        raise ValueError("mysql must look like mysql://user:password@host:port/database")
-    lines = ["[client]", "host=%s" % parts.hostname, "port=%d" % (parts.port or 3306)]
-    if parts.username:
-        lines.append("user=%s" % unquote(parts.username))
-    if parts.password:
-        lines.append('password="%s"' % unquote(parts.password).replace("\\", "\\\\").replace('"', '\\"'))
-    return "\n".join(lines) + "\n", unquote(database)
-
-
-def _create_private(path):
-    """File descriptor of ``path``, created (or truncated) with mode 0600 before anything is written to it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    os.fchmod(fd, 0o600)  # an existing file keeps its mode on O_CREAT: narrow it before the first byte
-    return fd
+    return sorted(b["archive"] for b in _backup.expired_backups(dest_dir, container_name, keep=keep))
 
 
 def private_dir(module, path):
     """Create ``path`` with mode 0700; warn when an existing one lets others in (backups hold every secret)."""
-    if not os.path.isdir(path):
-        os.makedirs(path, 0o700)
-        os.chmod(path, 0o700)
-    elif stat.S_IMODE(os.stat(path).st_mode) & 0o077:
-        module.warn("backup directory %s has mode %04o: others can see the backups' names; 0700 is safer"
-                    % (path, stat.S_IMODE(os.stat(path).st_mode)))
-
-
-def _private_temp(dest_dir, suffix):
-    handle, path = tempfile.mkstemp(dir=dest_dir, prefix=".wandb-backup-", suffix=suffix)
-    os.close(handle)
-    os.chmod(path, 0o600)
-    return path
-
-
-def archive_data(api, container, data_path, dest):
-    """Stream ``data_path`` of ``container`` as gzip tar to ``dest`` (mode 0600); (size, sha256)."""
-    stream, _stat = api.get_archive(container, data_path)
-    with gzip.open(dest, "wb") as out:
-        for chunk in stream:
-            out.write(chunk)
-    digest = hashlib.sha256()
-    with open(dest, "rb") as written:
-        for block in iter(lambda: written.read(1 << 20), b""):
-            digest.update(block)
-    return os.path.getsize(dest), digest.hexdigest()
+    warning = _backup.private_dir(path)
+    if warning:
+        module.warn(warning)
 
 
 def dump_mysql(module, url, dest):
-    """``mysqldump`` of the external database, gzip, to ``dest``; the password goes through a 0600 options file."""
+    """``mysqldump`` of the external database, gzip, to ``dest`` (0600); fail_json naming what to fix."""
     try:
-        options, database = mysql_options(url)
+        _backup.mysql_options(url)
     except ValueError as exc:
         module.fail_json(msg=to_native(exc))
+    binary = mysqldump_binary(module)
+    try:
+        _backup.dump_mysql(url, dest, binary, module.run_command)
+    except ValueError as exc:
+        module.fail_json(msg=to_native(exc))
+
+
+def mysqldump_binary(module):
     binary = module.get_bin_path(module.params["mysqldump"])
     if binary is None:
         module.fail_json(msg="%s was not found on the Docker host: install the MySQL client (default-mysql-client or "
                          "mariadb-client), set mysqldump to its path, or turn the database dump off."
                          % module.params["mysqldump"])
-    dest_dir = os.path.dirname(dest)
-    options_file = _private_temp(dest_dir, ".cnf")
-    raw_dump = _private_temp(dest_dir, ".sql")
-    try:
-        with open(options_file, "w") as handle:
-            handle.write(options)
-        rc, _out, err = module.run_command([binary, "--defaults-extra-file=" + options_file, "--single-transaction",
-                                            "--routines", "--triggers", "--result-file=" + raw_dump,
-                                            "--databases", database])
-        if rc != 0:
-            module.fail_json(msg="mysqldump of database %s failed (rc %d): %s" % (database, rc, err.strip()))
-        # Created 0600 before its first byte (a dump holds every user, key and run of the server).
-        with open(raw_dump, "rb") as source, os.fdopen(_create_private(dest), "wb") as raw_out, \
-                gzip.GzipFile(fileobj=raw_out, mode="wb") as out:
-            shutil.copyfileobj(source, out)
-    finally:
-        for path in (options_file, raw_dump):
-            if os.path.exists(path):
-                os.remove(path)
+    return binary
+
+
+def masked_settings(path):
+    """The env file's variables with every secret masked ({} when there is no env file)."""
+    if not path or not os.path.isfile(path):
+        return {}
+    with open(path) as handle:
+        return mask_env(_env_file.parse(handle.read()))
 
 
 def take_backup(module, api, attrs):
     params = module.params
     dest_dir = params["dest_dir"]
-    name = backup_name(params["container_name"], params["label"], datetime.datetime.now(datetime.timezone.utc))
-    path = os.path.join(dest_dir, name)
-    dump = path[:-len(ARCHIVE_SUFFIX)] + "-mysql.sql.gz" if params["mysql"] else ""
-    removed = older_backups(dest_dir, params["container_name"], params["keep"] - 1 if params["keep"] > 0 else 0)
-    result = dict(changed=True, path=path, mysql_dump=dump, removed=removed, size=0, sha256="")
+    name = params["container_name"]
     if module.check_mode:
-        module.exit_json(**result)
-    private_dir(module, dest_dir)
-    partial = _private_temp(dest_dir, ARCHIVE_SUFFIX)
+        path = os.path.join(dest_dir, _backup.backup_name(name, params["label"]))
+        module.exit_json(changed=True, path=path, manifest=_backup.manifest_path(path), size=0, sha256="",
+                         mysql_dump=_backup.dump_path(path) if params["mysql"] else "",
+                         removed=older_backups(dest_dir, name, params["keep"] - 1 if params["keep"] > 0 else 0))
+    if params["mysql"]:
+        try:
+            _backup.mysql_options(params["mysql"])
+        except ValueError as exc:
+            module.fail_json(msg=to_native(exc))
+        mysqldump = mysqldump_binary(module)
+    else:
+        mysqldump = None
     try:
-        result["size"], result["sha256"] = archive_data(api, attrs["Id"], params["data_path"], partial)
-        if dump:
-            dump_mysql(module, params["mysql"], dump)
-        os.rename(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
-    for old in removed:
-        os.remove(old)
-        if os.path.exists(old[:-len(ARCHIVE_SUFFIX)] + "-mysql.sql.gz"):
-            os.remove(old[:-len(ARCHIVE_SUFFIX)] + "-mysql.sql.gz")
-    module.exit_json(**result)
+        settings = masked_settings(params["env_file"] or wc.default_env_file(name))
+    except (OSError, ValueError) as exc:
+        module.warn("the manifest lists no settings: cannot read the env file (%s)" % to_native(exc))
+        settings = {}
+    try:
+        result = _backup.take_backup(api, attrs, dest_dir, data_path=params["data_path"], label=params["label"],
+                                     mysql=params["mysql"], mysqldump=mysqldump, run=module.run_command,
+                                     instance=params["instance"], settings=settings,
+                                     server_version=params["server_version"], keep=params["keep"])
+    except ValueError as exc:
+        module.fail_json(msg="backup of container %s failed, nothing was kept: %s" % (name, to_native(exc)))
+    for warning in result.pop("warnings"):
+        module.warn(warning)
+    module.exit_json(changed=True, **result)
 
 
 def data_mount(attrs, data_path):
@@ -284,6 +269,16 @@ def restore_backup(module, api, attrs):
     path, data_path = params["path"], params["data_path"]
     if not os.path.isfile(path):
         module.fail_json(msg="backup %s does not exist on the Docker host" % path)
+    if params["verify"]:
+        manifest = _backup.manifest_path(path)
+        if not os.path.isfile(manifest):
+            module.fail_json(msg="backup %s has no manifest %s (an incomplete backup, or one made before manifests "
+                             "existed): nothing was overwritten. Set verify=false to restore it anyway."
+                             % (path, os.path.basename(manifest)))
+        problems = _backup.verify_backup(manifest)
+        if problems:
+            module.fail_json(msg="backup %s does not verify, nothing was overwritten: %s" % (path, "; ".join(problems)),
+                             problems=problems)
     bind = data_mount(attrs, data_path)
     if bind is None:
         module.fail_json(msg="container %s has no volume or bind mount at %s: nothing to restore into"
@@ -326,6 +321,10 @@ def main():
             mysqldump=dict(type="str", default="mysqldump"),
             docker_host=dict(type="str", default="unix:///var/run/docker.sock", aliases=["docker_url"]),
             timeout=dict(type="int", default=600),
+            env_file=dict(type="path"),
+            instance=dict(type="str", default=""),
+            server_version=dict(type="str", default=""),
+            verify=dict(type="bool", default=True),
         ),
         required_if=[("state", "present", ["dest_dir"]), ("state", "restored", ["path"])],
         supports_check_mode=True,
@@ -347,7 +346,8 @@ def main():
         restore_backup(module, api, attrs)
     except (wc.APIError, OSError) as exc:
         module.fail_json(msg="%s of container %s failed: %s" % (
-            "backup" if params["state"] == "present" else "restore", name, to_native(exc)))
+            "backup" if params["state"] == "present" else "restore", name, to_native(exc)),
+            exception=traceback.format_exc())
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import pytest
 from support import emulators
 from support.playbooks import REPO
 
+from ansible_collections.wandb_local.server.plugins.module_utils import _backup
 from ansible_collections.wandb_local.server.plugins.modules import server_backup
 
 IMAGE = "wandb-local-test/standin:latest"
@@ -84,8 +85,15 @@ def test_backup_of_vol_and_external_mysql(run_module, server, mysql_url, tmp_pat
     assert "CREATE TABLE `runs`" in dump and "first-run" in dump
     assert stat.S_IMODE(os.stat(result["mysql_dump"]).st_mode) == 0o600
     assert DB_PASSWORD not in str(result)
-    assert sorted(os.listdir(dest)) == sorted([os.path.basename(result["path"]),
+    assert sorted(os.listdir(dest)) == sorted([os.path.basename(result["path"]), os.path.basename(result["manifest"]),
                                                os.path.basename(result["mysql_dump"])])  # no temporary files left
+    manifest = _backup.read_manifest(result["manifest"])
+    assert stat.S_IMODE(os.stat(result["manifest"]).st_mode) == 0o600
+    assert [f["name"] for f in manifest["files"]] == [os.path.basename(result["path"]),
+                                                      os.path.basename(result["mysql_dump"])]
+    assert manifest["label"] == "0.74.0" and manifest["image"] == IMAGE and manifest["image_id"].startswith("sha256:")
+    assert _backup.verify_backup(result["manifest"]) == []
+    assert DB_PASSWORD not in open(result["manifest"]).read()
 
 
 def test_check_mode_predicts_and_writes_nothing(run_module, server, tmp_path):
@@ -103,7 +111,8 @@ def test_retention_keeps_the_newest(run_module, server, tmp_path):
     assert sorted(os.path.basename(p) for p in result["removed"]) == [
         "%s-20260101T000000Z-old.tar.gz" % server, "%s-20260102T000000Z-old.tar.gz" % server]
     assert sorted(os.listdir(dest)) == sorted(["%s-20260103T000000Z-old.tar.gz" % server,
-                                               os.path.basename(result["path"])])
+                                               os.path.basename(result["path"]),
+                                               os.path.basename(result["manifest"])])
 
 
 def test_restore_puts_the_volume_back_as_it_was(run_module, server, docker_client, tmp_path):
@@ -111,6 +120,20 @@ def test_restore_puts_the_volume_back_as_it_was(run_module, server, docker_clien
     # A new version boots on the data and migrates it.
     docker_client.containers.run(IMAGE, remove=True, volumes={server: {"bind": "/vol"}}, user="0:0",
                                  entrypoint=["sh", "-c", "echo 9.9.9 >> /vol/mysql/standin-migrations; touch /vol/new"])
+    # A corrupt archive is refused before the volume is touched.
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    bad = corrupt / os.path.basename(backup["path"])
+    bad.write_bytes(open(backup["path"], "rb").read()[:-10] + b"0123456789")
+    (corrupt / os.path.basename(backup["manifest"])).write_bytes(open(backup["manifest"], "rb").read())
+    refused = run_module(server_backup, {"state": "restored", "container_name": server, "path": str(bad)})
+    assert refused.failed and "nothing was overwritten" in refused["msg"] and "SHA-256" in refused["msg"], refused
+    os.remove(str(corrupt / os.path.basename(backup["manifest"])))
+    refused = run_module(server_backup, {"state": "restored", "container_name": server, "path": str(bad)})
+    assert refused.failed and "has no manifest" in refused["msg"], refused
+    untouched = docker_client.containers.run(IMAGE, remove=True, volumes={server: {"bind": "/vol"}},
+                                             entrypoint=["ls", "/vol"]).decode()
+    assert "new" in untouched.split()
     restored = run_module(server_backup, {"state": "restored", "container_name": server, "path": backup["path"]})
     assert restored.changed and not restored.failed, restored
     out = docker_client.containers.run(IMAGE, remove=True, volumes={server: {"bind": "/vol"}},
