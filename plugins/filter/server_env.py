@@ -65,6 +65,8 @@ _value:
 """
 
 
+import re
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_settings import (
@@ -127,10 +129,17 @@ def split_secret_env(env):
     return result
 
 
-def settings_problems(settings, subpath_allowed=True):
+def settings_problems(settings, subpath_allowed=True, variable_prefix=""):
     """What is wrong with ``settings`` (canonical key -> value): the settings module's own pre-flight rules
-    (license shape, HOST origin, OIDC completeness...), so the roles refuse exactly what the module refuses."""
-    return [error for error in preflight(settings or {}, (settings or {}).keys(), subpath_allowed) if error]
+    (license shape, HOST origin, OIDC completeness, the advanced settings...), so the roles refuse exactly what the
+    module refuses. With ``variable_prefix`` (``wandb_server_``), every key of ``settings`` a message names becomes
+    the role variable ``<prefix><key>``."""
+    problems = [error for error in preflight(settings or {}, (settings or {}).keys(), subpath_allowed) if error]
+    if variable_prefix and settings:
+        keys = sorted(settings, key=len, reverse=True)
+        pattern = re.compile(r"(?<![A-Za-z0-9_])(%s)(?![A-Za-z0-9_])" % "|".join(re.escape(key) for key in keys))
+        problems = [pattern.sub(lambda match: variable_prefix + match.group(1), problem) for problem in problems]
+    return problems
 
 
 class FilterModule:

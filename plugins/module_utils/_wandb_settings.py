@@ -22,6 +22,7 @@ from ansible_collections.wandb_local.server.plugins.module_utils._oidc import (
     issuer_url_problems as _oidc_issuer_url_problems,
 )
 from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
+    aws_kms_key_problems as _aws_kms_key_problems,
     bucket_url_problems as _bucket_url_problems,
     queue_url_problems as _queue_url_problems,
 )
@@ -56,7 +57,56 @@ SETTINGS = {
         "GORILLA_INSECURE_ALLOW_API_KEY_ADMIN_ACCESS",
         False,
     ),
+    # ---- Advanced settings (docs/advanced_settings.md; names as W&B's Helm chart, operator and docs set them) ----
+    # SMTP: smtp://[user:password@]host:port (the password makes it a secret) and the sender address.
+    "email_sink": ("GORILLA_EMAIL_SINK", "GORILLA_EMAIL_SINK", True),
+    "email_from_address": ("GORILLA_EMAIL_FROM_ADDRESS", "GORILLA_EMAIL_FROM_ADDRESS", False),
+    # The server's own CORS allow-list, comma separated (the chart's extraCors).
+    "cors_origins": ("GORILLA_CORS_ORIGINS", "GORILLA_CORS_ORIGINS", False),
+    # SSO provisioning: the documentation's DISABLE_SSO_PROVISIONING, the operator's GORILLA_ name.
+    "disable_sso_provisioning": ("DISABLE_SSO_PROVISIONING", "GORILLA_DISABLE_SSO_PROVISIONING", False),
+    # Security flags (operator v2 security flags; wandb/docs advanced_env_vars).
+    "disable_code_saving": ("GORILLA_DISABLE_CODE_SAVING", "GORILLA_DISABLE_CODE_SAVING", False),
+    "allow_user_team_creation": ("GORILLA_ALLOW_USER_TEAM_CREATION", "GORILLA_ALLOW_USER_TEAM_CREATION", False),
+    "allow_anonymous_public_projects": ("GORILLA_ALLOW_ANONYMOUS_PUBLIC_PROJECTS",
+                                        "GORILLA_ALLOW_ANONYMOUS_PUBLIC_PROJECTS", False),
+    "hide_upgrade_banner": ("GORILLA_ONPREM_HIDE_UPGRADE_BANNER", "GORILLA_ONPREM_HIDE_UPGRADE_BANNER", False),
+    "disable_personal_entity": ("GORILLA_DISABLE_PERSONAL_ENTITY", "GORILLA_DISABLE_PERSONAL_ENTITY", False),
+    "disable_admin_team_access": ("GORILLA_DISABLE_ADMIN_TEAM_ACCESS", "GORILLA_DISABLE_ADMIN_TEAM_ACCESS", False),
+    # Data retention: a Go duration (24h; the operator writes 168h0m0s) and artifact garbage collection.
+    "data_retention_period": ("GORILLA_DATA_RETENTION_PERIOD", "GORILLA_DATA_RETENTION_PERIOD", False),
+    "artifact_gc_enabled": ("GORILLA_ARTIFACT_GC_ENABLED", "GORILLA_ARTIFACT_GC_ENABLED", False),
+    # OIDC extras: scopes asked for besides openid/profile/email, teams from the token's groups claim, usernames
+    # from preferred_username/name.
+    "oidc_custom_scopes": ("GORILLA_OIDC_CUSTOM_SCOPES", "GORILLA_OIDC_CUSTOM_SCOPES", False),
+    "sso_group_claims": ("GORILLA_ENABLE_SSO_GROUP_CLAIMS", "GORILLA_ENABLE_SSO_GROUP_CLAIMS", False),
+    "use_identifier_claims": ("GORILLA_USE_IDENTIFIER_CLAIMS", "GORILLA_USE_IDENTIFIER_CLAIMS", False),
+    # Outbound proxy of the server (operator v2 proxy). A proxy URL with credentials is masked by its value.
+    "http_proxy": ("HTTP_PROXY", "HTTP_PROXY", False),
+    "https_proxy": ("HTTPS_PROXY", "HTTPS_PROXY", False),
+    "no_proxy": ("NO_PROXY", "NO_PROXY", False),
+    # LDAP login (the chart's ldap.*; wandb/docs iam/authentication/ldap).
+    "ldap_login": ("LOCAL_LDAP_LOGIN", "LOCAL_LDAP_LOGIN", False),
+    "ldap_address": ("LOCAL_LDAP_ADDRESS", "LOCAL_LDAP_ADDRESS", False),
+    "ldap_base_dn": ("LOCAL_LDAP_BASE_DN", "LOCAL_LDAP_BASE_DN", False),
+    "ldap_bind_dn": ("LOCAL_LDAP_BIND_DN", "LOCAL_LDAP_BIND_DN", False),
+    "ldap_bind_password": ("LOCAL_LDAP_BIND_PW", "LOCAL_LDAP_BIND_PW", True),
+    "ldap_attributes": ("LOCAL_LDAP_ATTRIBUTES", "LOCAL_LDAP_ATTRIBUTES", False),
+    "ldap_tls_enable": ("LOCAL_LDAP_TLS_ENABLE", "LOCAL_LDAP_TLS_ENABLE", False),
+    "ldap_group_allow_list": ("LOCAL_LDAP_GROUP_ALLOW_LIST", "LOCAL_LDAP_GROUP_ALLOW_LIST", False),
+    "ldap_group_sync": ("GORILLA_LDAP_GROUP_SYNC", "GORILLA_LDAP_GROUP_SYNC", False),
 }
+
+# The advanced settings above, in the order docs/advanced_settings.md lists them: each is the role variable
+# wandb_server_<key> (the settings_problems filter names them so with its variable_prefix).
+ADVANCED_SETTINGS = (
+    "email_sink", "email_from_address", "cors_origins", "aws_s3_kms_id", "disable_sso_provisioning",
+    "disable_code_saving", "allow_user_team_creation", "allow_anonymous_public_projects", "hide_upgrade_banner",
+    "disable_personal_entity", "disable_admin_team_access", "data_retention_period", "artifact_gc_enabled",
+    "oidc_custom_scopes", "sso_group_claims", "use_identifier_claims", "http_proxy", "https_proxy", "no_proxy",
+    "ldap_login", "ldap_address", "ldap_base_dn", "ldap_bind_dn", "ldap_bind_password", "ldap_attributes",
+    "ldap_tls_enable", "ldap_group_allow_list", "ldap_group_sync",
+)
 
 # Integration role -> the settings (canonical keys) its fact <role>_server_settings may carry for the server. When
 # the inventory enables an integration whose role did not run (a tagged run that left it out), the server's env file
@@ -160,14 +210,22 @@ def is_secret_env(name):
 
 
 def render_value(value):
-    """Environment value of a setting: booleans as true/false, everything else as text."""
+    """Environment value of a setting: booleans as true/false, a list comma separated (GORILLA_CORS_ORIGINS,
+    NO_PROXY...), a mapping as comma separated name=value pairs (LOCAL_LDAP_ATTRIBUTES: email=mail,group=gidNumber),
+    everything else as text."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict):
+        return ",".join("%s=%s" % (name, render_value(item)) for name, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return ",".join(render_value(item) for item in value)
     return str(value)
 
 
 def is_unset(value):
-    """Unset settings are not passed to the server at all."""
+    """Unset settings are not passed to the server at all: None, false, an empty text, list or mapping."""
+    if isinstance(value, (list, tuple, dict)):
+        return len(value) == 0
     return value is None or value is False or (isinstance(value, str) and value.strip() == "")
 
 
@@ -383,6 +441,213 @@ def check_storage(bucket, region, queue):
     return errors
 
 
+# ---- Advanced settings: each check returns problems starting with the setting's key, never a secret value ----------
+SMTP_SCHEMES = ("smtp", "smtps")
+LDAP_SCHEMES = ("ldap", "ldaps")
+LDAP_ATTRIBUTE_KEYS = ("email", "group")
+_EMAIL_ADDRESS = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+# RFC 6749 scope-token (printable ASCII but space, '"' and '\'), without the comma the list is joined with.
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]+$")
+_CORS_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9._~-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+_NO_PROXY_ITEM = re.compile(r"^(\*|\.?[A-Za-z0-9_.-]+(:[0-9]{1,5})?|[0-9.]+(/[0-9]{1,2})?|\[?[0-9A-Fa-f:]+\]?(/[0-9]{1,3})?)$")
+_LDAP_ATTRIBUTE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)+)$")
+
+
+def _items(value):
+    """The items of a list setting given as a list or as the comma separated text the server reads."""
+    if isinstance(value, (list, tuple)):
+        return [str(item) for item in value]
+    return [item for item in str(value).split(",")]
+
+
+def _url_problems(key, value, schemes, what, credentials_allowed=True, default_port=None):
+    """Problems of a URL setting (scheme among ``schemes``, a host, a valid port, no path, query or fragment).
+    Never quotes the value (it may carry a password)."""
+    text = str(value).strip()
+    try:
+        url = _urlsplit(text)
+        port = url.port
+    except ValueError:
+        return ["%s: it is not a valid %s URL: the port must be a number between 1 and 65535, and special characters "
+                "in a user name or password percent-encoded (%%40 for @, %%2F for /, %%3A for :, %%23 for #, %%3F "
+                "for ?)" % (key, what)]
+    if text != str(value) or any(c.isspace() for c in text):
+        return ["%s: it must not contain spaces or line breaks" % key]
+    if url.scheme.lower() not in schemes:
+        return ["%s: it must start with %s" % (key, " or ".join("%s://" % scheme for scheme in schemes))]
+    if not url.hostname:
+        return ["%s: it names no host (%s://HOST%s)" % (key, schemes[0], ":PORT" if default_port is None else "[:PORT]")]
+    problems = []
+    if port is not None and not 1 <= port <= 65535 or port == 0:
+        problems.append("%s: the port must be between 1 and 65535" % key)
+    if url.path not in ("", "/") or url.query or url.fragment:
+        problems.append("%s: it takes no path, query or fragment after HOST:PORT; percent-encode '/', '?' and '#' "
+                        "in a user name or password (%%2F, %%3F, %%23)" % key)
+    if (url.username or url.password) and not credentials_allowed:
+        problems.append("%s: it must not carry a user name or password" % key)
+    return problems
+
+
+def check_email_sink(value):
+    """Problems of GORILLA_EMAIL_SINK: smtp://[user:password@]host:port (W&B's documentation; the user and password
+    are optional, and go together); smtps:// for a server that speaks TLS from the start. Never the value."""
+    problems = _url_problems("email_sink", value, SMTP_SCHEMES, "SMTP", default_port=25)
+    if problems:
+        return problems
+    url = _urlsplit(str(value).strip())
+    if url.username and not url.password:
+        problems.append("email_sink: it has a user name but no password (smtp://USER:PASSWORD@HOST:PORT), or remove "
+                        "the user for a server without authentication")
+    if url.password and not url.username:
+        problems.append("email_sink: it has a password but no user name (smtp://USER:PASSWORD@HOST:PORT)")
+    return problems
+
+
+def check_email_from_address(value):
+    if not _EMAIL_ADDRESS.match(str(value)):
+        return ["email_from_address: %r is not an e-mail address such as wandb@example.com" % (value,)]
+    return []
+
+
+def check_cors_origins(value):
+    problems = []
+    for item in _items(value):
+        if item in ("null", "*"):
+            continue
+        if not _CORS_ORIGIN.match(item):
+            problems.append("cors_origins: %r is not an origin: scheme://host[:port] such as https://app.example.com "
+                            "(no path, no trailing slash), https://*.example.com, null or *" % (item,))
+    return problems
+
+
+def check_aws_s3_kms_id(value):
+    return ["aws_s3_kms_id: %s (got %r)" % (problem, value) for problem in _aws_kms_key_problems(str(value))]
+
+
+def check_data_retention_period(value):
+    if not _GO_DURATION.match(str(value)) or not re.search(r"[1-9]", str(value)):
+        return ["data_retention_period: %r is not a positive duration such as 24h or 168h (hours, as W&B's "
+                "documentation writes it)" % (value,)]
+    return []
+
+
+def check_oidc_custom_scopes(value):
+    problems = []
+    for item in _items(value):
+        if not _SCOPE_TOKEN.match(item):
+            problems.append("oidc_custom_scopes: %r is not one OAuth scope (no space, comma, quote or backslash); give "
+                            "each scope as one list item, e.g. [groups, offline_access]" % (item,))
+        elif item == "openid":
+            problems.append("oidc_custom_scopes: openid is always asked for; list only the extra scopes")
+    return problems
+
+
+def check_proxy(key, value):
+    return _url_problems(key, value, ("http", "https", "socks5"), "proxy")
+
+
+def check_no_proxy(value):
+    return ["no_proxy: %r is not a host name, .domain, IP address, CIDR range, host:port or *" % (item,)
+            for item in _items(value) if not _NO_PROXY_ITEM.match(item)]
+
+
+def dn_problems(key, value):
+    """Problems of a distinguished name (RFC 4514: attribute=value pairs separated by commas, '\\' escapes)."""
+    text = str(value)
+    if text.strip() != text or not text:
+        return ["%s: %r must not start or end with a space" % (key, value)]
+    rdns, current, escaped = [], "", False
+    for char in text:
+        if escaped:
+            current += char
+            escaped = False
+        elif char == "\\":
+            current += char
+            escaped = True
+        elif char in ",;":
+            rdns.append(current)
+            current = ""
+        else:
+            current += char
+    rdns.append(current)
+    for rdn in rdns:
+        for part in rdn.split("+"):
+            name, sep, val = part.partition("=")
+            if not sep or not _LDAP_ATTRIBUTE.match(name.strip()) or not val.strip():
+                return ["%s: %r is not a distinguished name such as dc=example,dc=com (attribute=value pairs "
+                        "separated by commas; escape ',' '+' '=' inside a value with a backslash)" % (key, value)]
+    return []
+
+
+def check_ldap_address(value):
+    return _url_problems("ldap_address", value, LDAP_SCHEMES, "LDAP", credentials_allowed=False, default_port=389)
+
+
+def check_ldap_attributes(value):
+    if isinstance(value, dict):
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        pairs = [item.partition("=")[::2] for item in _items(value)]
+    problems = []
+    for name, attribute in pairs:
+        if name not in LDAP_ATTRIBUTE_KEYS:
+            problems.append("ldap_attributes: %r is not one of %s (the e-mail and group-id attribute names, e.g. "
+                            "{email: mail, group: gidNumber})" % (name, ", ".join(LDAP_ATTRIBUTE_KEYS)))
+        elif not _LDAP_ATTRIBUTE.match(attribute):
+            problems.append("ldap_attributes: %s: %r is not an LDAP attribute name such as mail or gidNumber"
+                            % (name, attribute))
+    if not problems and "email" not in [name for name, _attribute in pairs]:
+        problems.append("ldap_attributes: it needs the e-mail attribute (email: mail), and optionally group")
+    return problems
+
+
+def check_ldap_group_allow_list(value):
+    return ["ldap_group_allow_list: %r: a group must not be empty nor contain a comma" % (item,)
+            for item in _items(value) if not item.strip()]
+
+
+def check_ldap(after):
+    """The LDAP settings together (values after the change): an address and a base DN for login, the bind DN and
+    password together (else an anonymous bind), the attributes for login."""
+    problems = []
+    if after.get("ldap_login") and not after.get("ldap_address"):
+        problems.append("ldap_login: LDAP login needs ldap_address (ldap://HOST:389 or ldaps://HOST:636) and "
+                        "ldap_base_dn")
+    if after.get("ldap_login") and not after.get("ldap_attributes"):
+        problems.append("ldap_attributes: LDAP login needs the attribute names (ldap_attributes {email: mail, group: "
+                        "gidNumber})")
+    if after.get("ldap_address") and not after.get("ldap_base_dn"):
+        problems.append("ldap_base_dn: ldap_address is set: give the base DN searches start from, e.g. "
+                        "dc=example,dc=com")
+    configured = any(after.get(key) for key in ("ldap_address", "ldap_login"))
+    for key in ("ldap_base_dn", "ldap_bind_dn", "ldap_bind_password", "ldap_tls_enable", "ldap_group_allow_list"):
+        if after.get(key) and not configured:
+            problems.append("%s: it is set without ldap_address; set ldap_address too or remove it" % key)
+    if bool(after.get("ldap_bind_dn")) != bool(after.get("ldap_bind_password")):
+        problems.append("ldap_bind_dn and ldap_bind_password go together: set both (a bind as that DN) or neither "
+                        "(an anonymous bind)")
+    return problems
+
+
+ADVANCED_CHECKS = {
+    "email_sink": check_email_sink,
+    "email_from_address": check_email_from_address,
+    "cors_origins": check_cors_origins,
+    "aws_s3_kms_id": check_aws_s3_kms_id,
+    "data_retention_period": check_data_retention_period,
+    "oidc_custom_scopes": check_oidc_custom_scopes,
+    "http_proxy": lambda value: check_proxy("http_proxy", value),
+    "https_proxy": lambda value: check_proxy("https_proxy", value),
+    "no_proxy": check_no_proxy,
+    "ldap_address": check_ldap_address,
+    "ldap_base_dn": lambda value: dn_problems("ldap_base_dn", value),
+    "ldap_bind_dn": lambda value: dn_problems("ldap_bind_dn", value),
+    "ldap_attributes": check_ldap_attributes,
+    "ldap_group_allow_list": check_ldap_group_allow_list,
+}
+_LDAP_KEYS = frozenset(key for key in SETTINGS if key.startswith("ldap_"))
+
+
 def preflight(after, touched, host_subpath_allowed=False):
     """Every error in the settings ``after`` a change (canonical key -> value) for the groups ``touched``."""
     errors = []
@@ -403,4 +668,9 @@ def preflight(after, touched, host_subpath_allowed=False):
         errors.append("redis: the connection string must start with redis:// (e.g. redis://:pass@host:6379?tls=true)")
     if "mysql" in touched and after.get("mysql") and not after["mysql"].startswith("mysql://"):
         errors.append("mysql: the connection string must start with mysql:// (mysql://user:pass@host/db)")
+    for key, check in ADVANCED_CHECKS.items():
+        if key in touched and not is_unset(after.get(key)):
+            errors.extend(check(after[key]))
+    if touched & _LDAP_KEYS:
+        errors.extend(check_ldap(dict((key, None if is_unset(after.get(key)) else after[key]) for key in _LDAP_KEYS)))
     return [e for e in errors if e]
