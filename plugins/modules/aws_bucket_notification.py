@@ -86,67 +86,18 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     AWSHelper,
     aws_argument_spec,
     check_bucket_name,
-    fail_aws,
-    is_boto_error,
-    strip_metadata,
 )
-from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
-    make_diff,
-    merge_by_id,
-    same,
+# The step itself lives in module_utils (shared with aws_storage); its names stay importable from here.
+from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (  # noqa: F401
+    CONFIG_KEYS,
+    DEFAULT_NOTIFICATION_ID,
+    build_queue_config,
+    ensure_notification,
+    merged_config,
+    normalize_config,
+    normalize_filter,
+    validate_queue_arn,
 )
-
-CONFIG_KEYS = ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations")
-
-
-def normalize_filter(filt):
-    """Filter rules with lowercase names, sorted; None when there is no rule."""
-    rules = ((filt or {}).get("Key") or {}).get("FilterRules") or []
-    rules = sorted(({"Name": r["Name"].lower(), "Value": r["Value"]} for r in rules),
-                   key=lambda r: (r["Name"], r["Value"]))
-    return {"Key": {"FilterRules": rules}} if rules else None
-
-
-def normalize_config(config):
-    """A notification configuration in the shape we send and compare (no metadata, lowercase filter names)."""
-    out = {}
-    for key in CONFIG_KEYS:
-        items = []
-        for item in config.get(key) or []:
-            item = dict(item)
-            item["Events"] = sorted(item.get("Events") or [])
-            filt = normalize_filter(item.pop("Filter", None))
-            if filt:
-                item["Filter"] = filt
-            items.append(item)
-        if items:
-            out[key] = items
-    if "EventBridgeConfiguration" in config:
-        out["EventBridgeConfiguration"] = config["EventBridgeConfiguration"] or {}
-    return out
-
-
-def build_queue_config(config_id, queue_arn, events, prefix=None, suffix=None):
-    item = {"Id": config_id, "QueueArn": queue_arn, "Events": sorted(set(events))}
-    rules = []
-    if prefix:
-        rules.append({"Name": "prefix", "Value": prefix})
-    if suffix:
-        rules.append({"Name": "suffix", "Value": suffix})
-    if rules:
-        item["Filter"] = {"Key": {"FilterRules": rules}}
-    return item
-
-
-def merged_config(current, ours, config_id):
-    """`current` with our queue configuration (by Id) replaced/added (ours=None: removed), the rest kept."""
-    wanted = normalize_config(current)
-    queues = merge_by_id(wanted.get("QueueConfigurations"), ours, lambda q: q.get("Id"), config_id)
-    if queues:
-        wanted["QueueConfigurations"] = queues
-    else:
-        wanted.pop("QueueConfigurations", None)
-    return wanted
 
 
 def main():
@@ -154,7 +105,7 @@ def main():
         argument_spec=aws_argument_spec(
             bucket=dict(type="str", required=True),
             queue_arn=dict(type="str"),
-            id=dict(type="str", default="wandb-local-object-created"),
+            id=dict(type="str", default=DEFAULT_NOTIFICATION_ID),
             events=dict(type="list", elements="str", default=["s3:ObjectCreated:*"]),
             prefix=dict(type="str"),
             suffix=dict(type="str"),
@@ -165,42 +116,12 @@ def main():
     )
     params = module.params
     bucket = check_bucket_name(module)
-    if params["state"] == "present" and not params["queue_arn"].startswith("arn:"):
-        module.fail_json(msg="queue_arn must be an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME), got '%s'."
-                             % params["queue_arn"])
-
+    error = validate_queue_arn(params["queue_arn"], params["state"])
+    if error:
+        module.fail_json(msg=error)
     aws = AWSHelper(module)
-    try:
-        current = normalize_config(strip_metadata(
-            aws.call("s3", "get_bucket_notification_configuration", Bucket=bucket)))
-    except Exception as exc:  # pylint: disable=broad-except
-        if not is_boto_error(exc):
-            raise
-        if module.check_mode and getattr(exc, "response", {}).get("Error", {}).get("Code") == "NoSuchBucket":
-            current = {}  # the bucket would have been created by an earlier task
-        else:
-            fail_aws(module, exc, "Cannot read the notification configuration of the bucket '%s'" % bucket)
-
-    ours = None
-    if params["state"] == "present":
-        ours = build_queue_config(params["id"], params["queue_arn"], params["events"],
-                                  params["prefix"], params["suffix"])
-    wanted = merged_config(current, ours, params["id"])
-    changed = not same(current, wanted)
-
-    if changed and not module.check_mode:
-        try:
-            aws.call("s3", "put_bucket_notification_configuration", Bucket=bucket,
-                     NotificationConfiguration=wanted)
-        except Exception as exc:  # pylint: disable=broad-except
-            if not is_boto_error(exc):
-                raise
-            fail_aws(module, exc, "Cannot set the notification configuration of the bucket '%s'" % bucket)
-
-    result = {"changed": changed, "notification_configuration": wanted}
-    if module._diff:
-        result["diff"] = make_diff(current, wanted, header="notifications of s3://%s" % bucket)
-    module.exit_json(**result)
+    module.exit_json(**ensure_notification(aws, bucket, params["queue_arn"], params["id"], params["events"],
+                                           params["prefix"], params["suffix"], params["state"]))
 
 
 if __name__ == "__main__":

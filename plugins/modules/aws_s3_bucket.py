@@ -96,84 +96,18 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     AWSHelper,
-    ClientError,
     aws_argument_spec,
-    bucket_arn,
     check_bucket_name,
-    error_code,
-    fail_aws,
-    is_boto_error,
-    setting,
 )
-from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
-    make_diff,
-    same,
+# The step itself lives in module_utils (shared with aws_storage); its names stay importable from here.
+from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (  # noqa: F401
+    PRIVATE,
+    bucket_region,
+    ensure_bucket,
+    read_encryption,
+    read_public_access_block,
+    resolve_kms_key,
 )
-
-PRIVATE = {
-    "BlockPublicAcls": True,
-    "IgnorePublicAcls": True,
-    "BlockPublicPolicy": True,
-    "RestrictPublicBuckets": True,
-}
-
-
-def bucket_region(aws, name):
-    """Region of an existing bucket, None when it does not exist; fails for buckets of another account."""
-    try:
-        response = aws.call("s3", "head_bucket", Bucket=name)
-    except ClientError as exc:
-        code = error_code(exc)
-        if code in ("404", "NoSuchBucket", "NotFound"):
-            return None
-        if code in ("403", "Forbidden", "AccessDenied"):
-            aws.module.fail_json(
-                msg="The bucket '%s' exists but these credentials cannot use it (HTTP 403): it is owned by another "
-                    "AWS account, or the credentials lack s3:ListBucket on it. To fix: choose another "
-                    "bucket name, %s (S3 names are global), or use credentials of the owning account."
-                    % (name, setting("bucket", "name")),
-                error_code=code)
-        if code in ("301", "PermanentRedirect"):
-            headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-            return headers.get("x-amz-bucket-region") or "another region"
-        raise
-    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    region = headers.get("x-amz-bucket-region")
-    if not region:
-        location = aws.call("s3", "get_bucket_location", Bucket=name).get("LocationConstraint")
-        region = location or "us-east-1"
-        if region == "EU":
-            region = "eu-west-1"
-    return region
-
-
-def read_public_access_block(aws, name):
-    try:
-        conf = aws.call("s3", "get_public_access_block", Bucket=name)["PublicAccessBlockConfiguration"]
-    except ClientError as exc:
-        if error_code(exc) == "NoSuchPublicAccessBlockConfiguration":
-            return dict((k, False) for k in PRIVATE)
-        raise
-    return dict((k, bool(conf.get(k))) for k in PRIVATE)
-
-
-def read_encryption(aws, name):
-    try:
-        rules = aws.call("s3", "get_bucket_encryption", Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
-    except ClientError as exc:
-        if error_code(exc) == "ServerSideEncryptionConfigurationNotFoundError":
-            return {"algorithm": None, "kms_key_id": None}
-        raise
-    default = (rules[0] if rules else {}).get("ApplyServerSideEncryptionByDefault", {})
-    return {"algorithm": default.get("SSEAlgorithm"), "kms_key_id": default.get("KMSMasterKeyID")}
-
-
-def resolve_kms_key(aws, key_id):
-    """ARN of a KMS key given its id, ARN or alias (fails with a hint when it does not exist)."""
-    try:
-        return aws.call("kms", "describe_key", KeyId=key_id)["KeyMetadata"]["Arn"]
-    except ClientError as exc:
-        fail_aws(aws.module, exc, "Cannot find the KMS key '%s' (%s)" % (key_id, setting("kms_key_id")))
 
 
 def main():
@@ -186,80 +120,8 @@ def main():
         supports_check_mode=True,
     )
     name = check_bucket_name(module, "name")
-
     aws = AWSHelper(module)
-    kms_key_id = module.params["kms_key_id"] or None
-    algorithm = "aws:kms" if kms_key_id else module.params["encryption"]
-
-    try:
-        region = bucket_region(aws, name)
-        if region is not None and region != aws.region:
-            module.fail_json(
-                msg="The bucket '%s' exists in region %s, not in %s. To fix: set %s to %s, "
-                    "or choose another bucket name." % (name, region, aws.region, setting("region"), region))
-        kms_key_arn = resolve_kms_key(aws, kms_key_id) if kms_key_id else None
-
-        if region is None:
-            before = None
-        else:
-            before = {"name": name, "region": region,
-                      "public_access_block": read_public_access_block(aws, name),
-                      "encryption": read_encryption(aws, name)}
-
-        current_key = (before or {}).get("encryption", {}).get("kms_key_id")
-        wanted_key = kms_key_id
-        if current_key and kms_key_arn and current_key in (kms_key_id, kms_key_arn):
-            wanted_key = current_key  # the same key, spelled as AWS stores it
-        after = {"name": name, "region": aws.region, "public_access_block": dict(PRIVATE),
-                 "encryption": {"algorithm": algorithm, "kms_key_id": wanted_key}}
-
-        created = before is None
-        pab_changed = created or not same(before["public_access_block"], PRIVATE)
-        enc_changed = created or not same(before["encryption"], after["encryption"])
-        changed = created or pab_changed or enc_changed
-
-        if changed and not module.check_mode:
-            if created:
-                kwargs = {"Bucket": name}
-                if aws.region != "us-east-1":
-                    kwargs["CreateBucketConfiguration"] = {"LocationConstraint": aws.region}
-                try:
-                    aws.call("s3", "create_bucket", **kwargs)
-                except ClientError as exc:
-                    if error_code(exc) != "BucketAlreadyOwnedByYou":
-                        raise
-            if pab_changed:
-                aws.call("s3", "put_public_access_block", Bucket=name,
-                         PublicAccessBlockConfiguration=dict(PRIVATE))
-            if enc_changed:
-                default = {"SSEAlgorithm": algorithm}
-                if kms_key_id:
-                    default["KMSMasterKeyID"] = kms_key_arn
-                rule = {"ApplyServerSideEncryptionByDefault": default}
-                if algorithm == "aws:kms":
-                    rule["BucketKeyEnabled"] = True
-                aws.call("s3", "put_bucket_encryption", Bucket=name,
-                         ServerSideEncryptionConfiguration={"Rules": [rule]})
-    except Exception as exc:  # pylint: disable=broad-except
-        if not is_boto_error(exc):
-            raise
-        fail_aws(module, exc, "Cannot create or configure the S3 bucket '%s'" % name)
-
-    result = {
-        "changed": changed,
-        "created": created,
-        "bucket": {
-            "name": name,
-            "arn": bucket_arn(name, aws.region),
-            "region": aws.region,
-            "encryption": algorithm,
-            "kms_key_arn": kms_key_arn,
-            "public_access_block": dict(PRIVATE),
-        },
-    }
-    if module._diff:
-        result["diff"] = make_diff(before, after, header="s3://%s" % name)
-    module.exit_json(**result)
+    module.exit_json(**ensure_bucket(aws, name, module.params["encryption"], module.params["kms_key_id"]))
 
 
 if __name__ == "__main__":

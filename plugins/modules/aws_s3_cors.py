@@ -97,44 +97,15 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     AWSHelper,
     aws_argument_spec,
     check_bucket_name,
-    error_code,
-    fail_aws,
-    is_boto_error,
 )
-from ansible_collections.wandb_local.server.plugins.module_utils._storage import (
-    cors_origins_error,
-    cors_rule,
-    make_diff,
-    merge_by_id,
-    same,
+# The step itself lives in module_utils (shared with aws_storage); its names stay importable from here.
+from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (  # noqa: F401
+    DEFAULT_CORS_ID,
+    cors_rule_of,
+    ensure_cors,
+    normalize_rule,
+    s3_rule,
 )
-
-_LIST_KEYS = ("AllowedOrigins", "AllowedMethods", "AllowedHeaders", "ExposeHeaders")
-
-
-def normalize_rule(rule):
-    out = {}
-    for key, value in rule.items():
-        if key in _LIST_KEYS:
-            if value:
-                out[key] = sorted(value)
-        elif value is not None:
-            out[key] = value
-    return out
-
-
-def s3_rule(rule_id, neutral, expose_headers):
-    rule = {
-        "ID": rule_id,
-        "AllowedOrigins": neutral["origins"],
-        "AllowedMethods": neutral["methods"],
-        "AllowedHeaders": neutral["headers"],
-    }
-    if expose_headers:
-        rule["ExposeHeaders"] = sorted(set(expose_headers))
-    if neutral["max_age_seconds"] is not None:
-        rule["MaxAgeSeconds"] = neutral["max_age_seconds"]
-    return rule
 
 
 def main():
@@ -146,7 +117,7 @@ def main():
             headers=dict(type="list", elements="str", default=["*"]),
             expose_headers=dict(type="list", elements="str", default=[]),
             max_age=dict(type="int"),
-            id=dict(type="str", default="wandb-local"),
+            id=dict(type="str", default=DEFAULT_CORS_ID),
             state=dict(type="str", choices=["present", "absent"], default="present"),
         ),
         required_if=[("state", "present", ["origins"])],
@@ -156,41 +127,12 @@ def main():
     bucket = check_bucket_name(module)
     ours = None
     if params["state"] == "present":
-        error = cors_origins_error(params["origins"], "origins", required=True)
+        ours, error = cors_rule_of(params["origins"], params["methods"], params["headers"],
+                                   params["expose_headers"], params["max_age"], params["id"])
         if error:
             module.fail_json(msg=error)
-        neutral = cors_rule(params["origins"], params["methods"], params["headers"], params["max_age"])
-        ours = s3_rule(params["id"], neutral, params["expose_headers"])
-
     aws = AWSHelper(module)
-    try:
-        try:
-            current = aws.call("s3", "get_bucket_cors", Bucket=bucket).get("CORSRules") or []
-        except Exception as exc:  # pylint: disable=broad-except
-            code = error_code(exc)
-            if code == "NoSuchCORSConfiguration" or (module.check_mode and code == "NoSuchBucket"):
-                current = []
-            else:
-                raise
-        current = [normalize_rule(r) for r in current]
-        wanted = merge_by_id(current, ours, lambda r: r.get("ID"), params["id"])
-        changed = not same(current, wanted)
-        if changed and not module.check_mode:
-            if wanted:
-                aws.call("s3", "put_bucket_cors", Bucket=bucket, CORSConfiguration={"CORSRules": wanted})
-            else:
-                aws.call("s3", "delete_bucket_cors", Bucket=bucket)
-    except Exception as exc:  # pylint: disable=broad-except
-        if not is_boto_error(exc):
-            raise
-        fail_aws(module, exc, "Cannot set the CORS rules of the bucket '%s'" % bucket)
-
-    result = {"changed": changed, "cors_rules": wanted}
-    if module._diff:
-        result["diff"] = make_diff({"CORSRules": current} if current else None,
-                                   {"CORSRules": wanted} if wanted else None,
-                                   header="CORS of s3://%s" % bucket)
-    module.exit_json(**result)
+    module.exit_json(**ensure_cors(aws, bucket, ours, params["id"]))
 
 
 if __name__ == "__main__":

@@ -68,13 +68,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     AWSHelper,
-    arn_partition,
     aws_argument_spec,
-    fail_aws,
-    is_boto_error,
-    setting,
 )
-from ansible_collections.wandb_local.server.plugins.module_utils._storage import make_diff, sqs_queue_name_problems
+from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (
+    ensure_queue,
+    validate_queue_name,
+)
 
 
 def main():
@@ -85,36 +84,11 @@ def main():
         supports_check_mode=True,
     )
     name = module.params["name"]
-    if sqs_queue_name_problems(name):
-        module.fail_json(msg="Invalid SQS queue name '%s': use 1 to 80 letters, digits, hyphens and underscores "
-                             "(a standard queue, no .fifo). Fix %s." % (name, setting("queue", "name, alias queue")))
+    error = validate_queue_name(name)
+    if error:
+        module.fail_json(msg=error)
     aws = AWSHelper(module)
-    arn = None
-    try:
-        url = aws.queue_url(name)
-        created = url is None
-        if created and not module.check_mode:
-            url = aws.call("sqs", "create_queue", QueueName=name)["QueueUrl"]
-        if url:
-            arn = aws.call("sqs", "get_queue_attributes", QueueUrl=url,
-                           AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        else:
-            account = aws.call("sts", "get_caller_identity")["Account"]
-            arn = "arn:%s:sqs:%s:%s:%s" % (arn_partition(aws.region), aws.region, account, name)
-    except Exception as exc:  # pylint: disable=broad-except
-        if not is_boto_error(exc):
-            raise
-        fail_aws(module, exc, "Cannot create or read the SQS queue '%s' in %s" % (name, aws.region))
-
-    result = {
-        "changed": created,
-        "created": created,
-        "queue": {"name": name, "url": url, "arn": arn, "region": aws.region},
-    }
-    if module._diff:
-        before = None if created else {"name": name, "region": aws.region}
-        result["diff"] = make_diff(before, {"name": name, "region": aws.region}, header="sqs://%s" % name)
-    module.exit_json(**result)
+    module.exit_json(**ensure_queue(aws, name))
 
 
 if __name__ == "__main__":

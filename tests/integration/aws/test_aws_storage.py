@@ -27,6 +27,7 @@ from ansible_collections.wandb_local.server.plugins.modules import (
     aws_s3_bucket,
     aws_s3_cors,
     aws_sqs_queue,
+    aws_storage,
 )
 from support import playbooks
 from support.emulators import moto_node_role_and_key
@@ -119,6 +120,41 @@ def test_modules_check_mode_converge_idempotent(moto_endpoint, boto, run_module)
     pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(pab.values())
 
+    # aws_storage, the five steps in one run, sees what the single-purpose modules made as done
+    same = run_module(aws_storage, dict(conn, bucket=bucket, queue=queue, origins=[HOST]), diff=True)
+    assert not same.failed and not same.changed, same
+    assert same["queue"]["url"] == url and same["diff"] == []
+
+
+def test_aws_storage_check_mode_converge_idempotent(moto_endpoint, boto, run_module):
+    conn = {"endpoint_url": moto_endpoint, "region": "us-east-1"}
+    args = dict(conn, bucket="wandb-one-files", queue="wandb-one-events", origins=[HOST + ":443"])
+    s3, sqs = boto("s3"), boto("sqs")
+
+    predicted = run_module(aws_storage, args, check_mode=True, diff=True)
+    assert predicted.changed and predicted["changed_steps"] == ["bucket", "queue", "queue_policy", "notification",
+                                                                "cors"], predicted
+    assert predicted["queue"]["arn"].endswith(":wandb-one-events") and len(predicted["diff"]) == 5
+    assert "wandb-one-files" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert not sqs.list_queues(QueueNamePrefix="wandb-one-events").get("QueueUrls")
+
+    first = run_module(aws_storage, args, diff=True)
+    assert first.changed and first["changed_steps"] == predicted["changed_steps"], first
+    second = run_module(aws_storage, args, diff=True)
+    assert not second.changed and second["changed_steps"] == [] and second["diff"] == [], second
+
+    url = sqs.get_queue_url(QueueName="wandb-one-events")["QueueUrl"]
+    assert second["queue"]["url"] == url
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["WandbLocalBucketNotifications"]
+    [notification] = s3.get_bucket_notification_configuration(Bucket="wandb-one-files")["QueueConfigurations"]
+    assert notification["QueueArn"] == first["queue"]["arn"]
+    assert s3.get_bucket_cors(Bucket="wandb-one-files")["CORSRules"][0]["AllowedOrigins"] == [HOST]
+    assert all(s3.get_public_access_block(Bucket="wandb-one-files")["PublicAccessBlockConfiguration"].values())
+    # each single-purpose module agrees that nothing is left to do
+    assert not run_module(aws_s3_cors, dict(conn, bucket="wandb-one-files", origins=[HOST])).changed
+    assert not run_module(aws_queue_policy, dict(conn, queue="wandb-one-events", bucket="wandb-one-files")).changed
+
 
 def test_module_errors_say_what_to_fix(moto_endpoint, boto, run_module):
     boto("s3", "eu-west-1").create_bucket(
@@ -179,7 +215,11 @@ def role_setup(moto_endpoint, tmp_path_factory):
 
 
 def test_role_converges_then_is_idempotent(role_setup):
-    assert role_setup["changed"] >= 6
+    # aws_storage (all five steps in one task), the node policy file and its attachment, the settings file here
+    assert role_setup["changed"] >= 4
+    assert '"changed_steps": [\n' in role_setup["first"]
+    for step in ("bucket", "queue", "queue_policy", "notification", "cors"):
+        assert '"%s"' % step in role_setup["first"].split('"changed_steps": [', 1)[1].split("]", 1)[0]
     assert role_setup["changed_again"] == 0, role_setup["second"][-4000:]
 
 
@@ -247,7 +287,7 @@ def test_role_check_mode_on_new_names_creates_nothing(role_setup, boto, fake_sec
     values = dict(role_setup["values"], bucket="wandb-check-files", queue="wandb-check-events",
                   env_file=role_setup["tmp"] / "env-check.json", policy_file=role_setup["tmp"] / "policy-check.json")
     out, changed = run_playbook(role_setup["tmp"], "check", extra_args=["--check"], **values)
-    assert changed >= 5
+    assert changed >= 3
     assert "wandb-check-files" not in [b["Name"] for b in boto("s3").list_buckets()["Buckets"]]
     assert not boto("sqs").list_queues(QueueNamePrefix="wandb-check-events").get("QueueUrls")
     assert not Path(values["policy_file"]).exists()

@@ -19,6 +19,7 @@ from ansible_collections.wandb_local.server.plugins.modules import (
     aws_s3_bucket,
     aws_s3_cors,
     aws_sqs_queue,
+    aws_storage,
 )
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:wandb-q"
@@ -442,3 +443,114 @@ def test_gcp_and_azure_hints_name_the_inventory_variables_too():
 
     message = _azure.data_error("Cannot read the container", Client(), "HTTP 403", "blob")
     assert "Check storage_azure_account and storage_azure_blob_endpoint (module options account_name" in message
+
+
+# --- aws_storage: the five steps in one run, one session -----------------------------------------------------
+
+STORAGE_ARGS = dict(CONN, bucket="wandb-files", queue="wandb-q", origins=["https://wandb.example.com"])
+OUR_CORS = {"ID": "wandb-local", "AllowedOrigins": ["https://wandb.example.com"], "AllowedMethods": ["GET", "PUT"],
+            "AllowedHeaders": ["*"]}
+READS = ["head_bucket", "get_public_access_block", "get_bucket_encryption", "get_queue_url", "get_queue_attributes",
+         "get_bucket_notification_configuration", "get_bucket_cors"]
+
+
+def storage_in_place(fake):
+    """Answers of an account where the storage role already ran."""
+    ours = aws_queue_policy.build_statement("WandbLocalBucketNotifications", ["sqs:SendMessage"], QUEUE_ARN,
+                                            "arn:aws:s3:::wandb-files", "123456789012")
+    queue_answers(fake, {"Version": "2012-10-17", "Statement": [FOREIGN_STATEMENT, ours]})
+    fake.answers.update({
+        ("s3", "head_bucket"): {"ResponseMetadata": {"HTTPHeaders": {"x-amz-bucket-region": "us-east-1"}}},
+        ("s3", "get_public_access_block"): {"PublicAccessBlockConfiguration": dict(aws_s3_bucket.PRIVATE)},
+        ("s3", "get_bucket_encryption"): {"ServerSideEncryptionConfiguration": {"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}},
+        ("s3", "get_bucket_notification_configuration"): {"QueueConfigurations": [
+            aws_bucket_notification.build_queue_config("wandb-local-object-created", QUEUE_ARN,
+                                                       ["s3:ObjectCreated:*"])]},
+        ("s3", "get_bucket_cors"): {"CORSRules": [OUR_CORS]},
+    })
+
+
+def test_storage_no_change_reads_each_thing_once_in_one_session(fake_aws, run_module):
+    storage_in_place(fake_aws)
+    result = run_module(aws_storage, STORAGE_ARGS, diff=True)
+    assert not result.changed, result
+    assert fake_aws.sessions == 1 and fake_aws.ops() == READS
+    assert result["changed_steps"] == [] and result["diff"] == []
+    assert result["queue"]["arn"] == QUEUE_ARN and result["bucket"]["kms_key_arn"] is None
+    assert result["cors_rules"] == [OUR_CORS]
+
+
+def test_storage_fresh_account_check_mode_predicts_and_writes_nothing(fake_aws, run_module):
+    fake_aws.answers.update({
+        ("s3", "head_bucket"): client_error("404", "Not Found", 404),
+        ("sqs", "get_queue_url"): client_error("AWS.SimpleQueueService.NonExistentQueue", "no queue"),
+        ("sts", "get_caller_identity"): {"Account": "123456789012"},
+        ("s3", "get_bucket_notification_configuration"): client_error("NoSuchBucket", "no bucket", 404),
+        ("s3", "get_bucket_cors"): client_error("NoSuchBucket", "no bucket", 404),
+    })
+    result = run_module(aws_storage, STORAGE_ARGS, check_mode=True, diff=True)
+    assert result.changed
+    assert result["changed_steps"] == ["bucket", "queue", "queue_policy", "notification", "cors"]
+    assert not [op for op in fake_aws.ops() if op.startswith(("create", "put", "set"))]
+    assert result["queue"]["url"] is None and result["queue"]["arn"] == QUEUE_ARN
+    assert [d["after_header"] for d in result["diff"]] == [
+        "s3://wandb-files (after)", "sqs://wandb-q (after)", "policy of %s (after)" % QUEUE_ARN,
+        "notifications of s3://wandb-files (after)", "CORS of s3://wandb-files (after)"]
+
+
+def test_storage_converges_in_order_policy_before_notification(fake_aws, run_module):
+    fake_aws.answers.update({
+        ("s3", "head_bucket"): client_error("404", "Not Found", 404),
+        ("s3", "create_bucket"): {}, ("s3", "put_public_access_block"): {}, ("s3", "put_bucket_encryption"): {},
+        ("sqs", "get_queue_url"): client_error("AWS.SimpleQueueService.NonExistentQueue", "no queue"),
+        ("sqs", "create_queue"): {"QueueUrl": QUEUE_URL},
+        ("sqs", "get_queue_attributes"): {"Attributes": {"QueueArn": QUEUE_ARN}},
+        ("sqs", "set_queue_attributes"): {},
+        ("s3", "get_bucket_notification_configuration"): {},
+        ("s3", "put_bucket_notification_configuration"): {},
+        ("s3", "get_bucket_cors"): client_error("NoSuchCORSConfiguration", "none", 404),
+        ("s3", "put_bucket_cors"): {},
+    })
+    result = run_module(aws_storage, dict(STORAGE_ARGS, origins=["https://WANDB.example.com:443/"]))
+    assert result.changed and fake_aws.sessions == 1
+    writes = [op for op in fake_aws.ops() if op.startswith(("create", "put", "set"))]
+    assert writes == ["create_bucket", "put_public_access_block", "put_bucket_encryption", "create_queue",
+                      "set_queue_attributes", "put_bucket_notification_configuration", "put_bucket_cors"]
+    policy = json.loads(fake_aws.kwargs_of("set_queue_attributes")[0]["Attributes"]["Policy"])
+    assert policy["Statement"][0]["Condition"]["ArnEquals"] == {"aws:SourceArn": "arn:aws:s3:::wandb-files"}
+    [notification] = fake_aws.kwargs_of("put_bucket_notification_configuration")
+    assert notification["NotificationConfiguration"]["QueueConfigurations"][0]["QueueArn"] == QUEUE_ARN
+    assert fake_aws.kwargs_of("put_bucket_cors")[0]["CORSConfiguration"]["CORSRules"] == [OUR_CORS]
+    assert fake_aws.ops().count("get_queue_attributes") == 1
+
+
+@pytest.mark.parametrize("args, wanted", [
+    ({"bucket": "Invalid_Bucket"}, "Invalid S3 bucket name 'Invalid_Bucket'"),
+    ({"queue": "wandb.fifo"}, "Invalid SQS queue name 'wandb.fifo'"),
+    ({"actions": ["s3:*"]}, "must be a non-empty list of sqs:* actions"),
+    ({"origins": ["wandb.example.com"]}, "option origins"),
+])
+def test_storage_bad_input_fails_before_any_call(fake_aws, run_module, args, wanted):
+    result = run_module(aws_storage, dict(STORAGE_ARGS, **args))
+    assert result.failed and wanted in result["msg"], result["msg"]
+    assert fake_aws.sessions == 0 and fake_aws.calls == []
+
+
+def test_storage_step_error_says_what_to_fix_as_its_module(fake_aws, run_module):
+    storage_in_place(fake_aws)
+    fake_aws.answers[("s3", "get_bucket_notification_configuration")] = {}
+    fake_aws.answers[("s3", "put_bucket_notification_configuration")] = client_error(
+        "InvalidArgument", "Unable to validate the following destination configurations")
+    result = run_module(aws_storage, STORAGE_ARGS)
+    assert result.failed
+    assert "Cannot set the notification configuration of the bucket 'wandb-files'" in result["msg"]
+    assert "aws_queue_policy runs first" in result["msg"]
+    assert "get_bucket_cors" not in fake_aws.ops()
+
+
+def test_storage_secret_key_is_not_returned(fake_aws, run_module):
+    storage_in_place(fake_aws)
+    secret = "SuperSecretKeyDoNotLeak123"
+    result = run_module(aws_storage, dict(STORAGE_ARGS, access_key="AKIAEXAMPLE", secret_key=secret), diff=True)
+    assert not result.changed and secret not in json.dumps(result)
