@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import socket
 import time
 from urllib.error import HTTPError, URLError
@@ -153,7 +154,7 @@ class WandbApi(object):
 
     def __init__(self, base_url, api_key=None, validate_certs=True, ca_path=None, timeout=10.0,
                  retries=5, backoff=0.5, max_backoff=8.0, deadline=60.0, sleep=time.sleep, clock=time.monotonic,
-                 ca_certificates=None):
+                 ca_certificates=None, jitter=0.0, retry_transport=True):
         if not base_url or not (base_url.startswith("http://") or base_url.startswith("https://")):
             raise WandbApiError("base_url must be an http:// or https:// URL, got %r" % (base_url,))
         self.base_url = base_url.rstrip("/")
@@ -172,6 +173,11 @@ class WandbApi(object):
         self.deadline = float(deadline)
         self._sleep = sleep
         self._clock = clock
+        # jitter: each backoff is multiplied by a random factor in [1 - jitter, 1] (0: none). retry_transport=False
+        # retries HTTP 429/5xx only (a request that may have reached the server, e.g. a mutation that timed out,
+        # is not sent twice).
+        self.jitter = min(max(float(jitter), 0.0), 1.0)
+        self.retry_transport = retry_transport
         self.attempts = 0
         self.last_wait = None
 
@@ -251,10 +257,12 @@ class WandbApi(object):
                 if tls_error:
                     raise tls_error
                 error = describe_failure(exc, budget)
+                if not self.retry_transport:
+                    raise WandbApiError("%s %s%s failed: %s" % (method, self.base_url, path, error))
             if not retry or attempt > self.retries or self._clock() + delay >= until:
                 raise WandbApiError("%s %s%s failed after %d attempt(s) in %.1fs: %s" % (
                     method, self.base_url, path, attempt, self._clock() - start, error), status=status)
-            self._sleep(delay)
+            self._sleep(delay * (1.0 - self.jitter * random.random()) if self.jitter else delay)
             delay = min(delay * 2, self.max_backoff)
 
     # -- endpoints -------------------------------------------------------------------------------------
@@ -300,8 +308,9 @@ class WandbApi(object):
         self.last_wait = waited
         return waited.elapsed
 
-    def graphql(self, query, variables=None, until=None):
-        """``data`` of a GraphQL query; raises on transport errors and on a response with only ``errors``."""
+    def graphql(self, query, variables=None, until=None, strict=False):
+        """``data`` of a GraphQL query; raises on transport errors and on a response with only ``errors`` (with
+        ``strict``: with any ``errors``; one that says permission denied raises ``WandbAuthError``)."""
         status, raw = self.request("POST", "/graphql", body={"query": query, "variables": variables or {}},
                                    until=until)
         try:
@@ -312,8 +321,12 @@ class WandbApi(object):
         if not isinstance(doc, dict):
             raise WandbApiError("POST %s/graphql answered an unexpected document" % self.base_url, status=status)
         errors = doc.get("errors") or []
-        if errors and not doc.get("data"):
+        if errors and (strict or not doc.get("data")):
             messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+            if strict and "permission denied" in messages.lower():
+                raise WandbAuthError("GraphQL error from %s: %s: the API key has no admin rights (use the "
+                                     "server's GLOBAL_ADMIN_API_KEY, with GORILLA_INSECURE_ALLOW_API_KEY_ADMIN_ACCESS"
+                                     "=true)" % (self.base_url, messages), status=status)
             raise WandbApiError("GraphQL error from %s: %s" % (self.base_url, messages), status=status,
                                 graphql_errors=True)
         return doc.get("data") or {}
