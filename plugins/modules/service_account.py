@@ -85,6 +85,8 @@ key_file_changed:
   type: bool
 """
 
+import os
+
 from ansible_collections.wandb_local.server.plugins.module_utils import _kept_secret
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_api import WandbApiError
 from ansible_collections.wandb_local.server.plugins.module_utils._wandb_org import fail, org_client, org_module
@@ -111,6 +113,9 @@ def main():
     team, name, key_file = p["team"], p["name"], p["key_file"]
     org = org_client(module)
     doing = "service account %s of team %s" % (name, team)
+    if key_file and p["state"] == "present" and not os.path.isdir(os.path.dirname(os.path.abspath(key_file))):
+        module.fail_json(msg="%s: the directory of key_file %s does not exist; nothing was changed. Create it first "
+                             "(mode 0700)" % (doing, key_file))
     changed, key_file_changed, api_key = False, False, None
     try:
         entity = org.team(team)
