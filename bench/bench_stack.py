@@ -35,6 +35,9 @@ SITE = REPO / "playbooks" / "site.yml"
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "AKIAWANDBLOCALBENCH1", "AWS_SECRET_ACCESS_KEY": "wandbBenchFakeSecretKey0123456789abcd",
            "AWS_DEFAULT_REGION": "us-east-1"}
 PLAYBOOK_TIMEOUT = 1800
+# Every module run of the bench goes through this interpreter wrapper, which records its CPU seconds (the split of a
+# run's CPU into controller process, workers and module processes: playbook()).
+MODULE_PYTHON = str(BENCH / "module_python")
 # The integrations a bench instance can have (Stack.group_vars).
 ALL_PARTS = ("aws", "redis", "oidc", "slack")
 EMULATOR_SECONDS = 4 * 3600
@@ -117,7 +120,7 @@ class Stack:
         (aws: AWS storage on moto, redis, oidc, slack)."""
         group = {
             "ansible_connection": "local",
-            "ansible_python_interpreter": sys.executable,
+            "ansible_python_interpreter": MODULE_PYTHON,
             "wandb_server_image": STANDIN_IMAGE, "wandb_server_image_tag": self.image_tag,
             "wandb_server_backup_dir": str(self.workdir / "backups"),
             "wandb_server_image_pull": "never", "wandb_server_bind_address": "127.0.0.1",
@@ -149,8 +152,10 @@ class Stack:
                 "storage_bucket": name, "storage_queue": name,
             }
         path = self.workdir / ("inventory-%s.json" % label)
-        path.write_text(json.dumps({"all": {"children": {"wandb_servers": {
-            "hosts": hosts, "vars": self.group_vars(parts)}}}}, indent=1))
+        # localhost itself (where the storage role's API calls run, storage_api_host) with the same interpreter.
+        path.write_text(json.dumps({"all": {
+            "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": MODULE_PYTHON}},
+            "children": {"wandb_servers": {"hosts": hosts, "vars": self.group_vars(parts)}}}}, indent=1))
         path.chmod(0o600)
         return Fleet(self, path, hosts)
 
@@ -197,29 +202,50 @@ class Fleet:
 def playbook(playbook_path, inventory, *options, forks: int | None = None, env: dict | None = None,
              expect_changed: bool | None = None) -> dict:
     """Time one ansible-playbook run: {'seconds' (wall), 'cpu' (user+system seconds of ansible-playbook and every
-    process it waited for: forks, modules), 'recap' (summed over hosts), 'output'}. Raises RunFailed on a failed
-    run; with expect_changed=False, warns about a run that changed something (a no-change run must be one)."""
+    process it waited for: forks, modules), 'split' (that CPU as 'controller': the ansible-playbook process itself,
+    'modules': the module processes (bench/module_python, 'module_runs' of them), 'workers': the rest, i.e. the
+    forked workers (task execution, templating, connection) and their shells), 'recap' (summed over hosts),
+    'output'}. Raises RunFailed on a failed run; with expect_changed=False, warns about a run that changed something
+    (a no-change run must be one)."""
     cmd = [ansible_tool(), "-i", str(inventory)] + [str(option) for option in options]
     if forks:
         cmd += ["--forks", str(forks)]
     cmd.append(str(playbook_path))
-    run_env = ansible_env(dict(AWS_ENV, ANSIBLE_STDOUT_CALLBACK="default", **(env or {})))
-    run_env.pop("AWS_PROFILE", None)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.monotonic()
-    proc = subprocess.run(["timeout", str(PLAYBOOK_TIMEOUT)] + cmd, cwd=str(REPO), env=run_env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=PLAYBOOK_TIMEOUT + 60, check=False)
-    seconds = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    with tempfile.TemporaryDirectory(prefix="wandb-bench-cpu-") as tmp:
+        module_times, controller_times = Path(tmp) / "modules", Path(tmp) / "controller.json"
+        env = dict(env or {})
+        callbacks = ",".join(filter(None, [env.pop("ANSIBLE_CALLBACKS_ENABLED", ""), "wandb_bench_cpu"]))
+        run_env = ansible_env(dict(AWS_ENV, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACKS_ENABLED=callbacks,
+                                   ANSIBLE_CALLBACK_PLUGINS=str(BENCH / "callback_plugins"),
+                                   BENCH_PYTHON=sys.executable, BENCH_MODULE_TIMES=str(module_times),
+                                   BENCH_CONTROLLER_TIMES=str(controller_times), **env))
+        run_env.pop("AWS_PROFILE", None)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.monotonic()
+        proc = subprocess.run(["timeout", str(PLAYBOOK_TIMEOUT)] + cmd, cwd=str(REPO), env=run_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=PLAYBOOK_TIMEOUT + 60, check=False)
+        seconds = time.monotonic() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        split = cpu_split(cpu, module_times, controller_times)
     totals = host_totals(proc.stdout)
     if proc.returncode != 0:
         raise RunFailed("%s failed (rc %d):\n%s" % (" ".join(cmd), proc.returncode, proc.stdout[-4000:]))
     if expect_changed is False and totals.get("changed", 0):
         print("bench: WARNING: a no-change run changed %d task(s): %s"
               % (totals["changed"], "; ".join(changed_tasks(proc.stdout)[:5])), file=sys.stderr)
-    return {"seconds": seconds, "cpu": cpu, "recap": totals, "output": proc.stdout}
+    return {"seconds": seconds, "cpu": cpu, "split": split, "recap": totals, "output": proc.stdout}
+
+
+def cpu_split(cpu: float, module_times: Path, controller_times: Path) -> dict:
+    """A run's CPU seconds as controller process / workers / module processes (see playbook())."""
+    modules = [sum(float(field) for field in line.split()[:2])
+               for line in (module_times.read_text().splitlines() if module_times.exists() else [])
+               if len(line.split()) >= 2]
+    controller = json.loads(controller_times.read_text())["self"] if controller_times.exists() else float("nan")
+    return {"controller": round(controller, 3), "modules": round(sum(modules), 3),
+            "workers": round(cpu - controller - sum(modules), 3), "module_runs": len(modules)}
 
 
 def host_totals(output: str) -> dict:

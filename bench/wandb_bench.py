@@ -44,7 +44,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # pylint: disable=wrong-import-position  # the bench's own module, next to this file
-from bench_stack import ALL_PARTS, BENCH, SITE, RunFailed, Stack, playbook  # noqa: E402
+from bench_stack import ALL_PARTS, BENCH, MODULE_PYTHON, SITE, RunFailed, Stack, playbook  # noqa: E402
 from support.playbooks import strategy_env  # noqa: E402  # tests/support, on the path bench_stack sets
 
 PING = BENCH / "playbooks" / "ping.yml"
@@ -80,13 +80,25 @@ class Bench:
 
     def record(self, scenario: str, key: str, run: dict) -> None:
         entry = self.results["scenarios"].setdefault(scenario, {}).setdefault(key, [])
+        split = run.get("split") or {}
         entry.append({"seconds": round(run["seconds"], 3), "cpu": round(run["cpu"], 3), "recap": run["recap"],
-                      "calls": run.get("calls")})
-        print("  %-52s %6.1f s wall %6.1f s CPU  %s" % (key, run["seconds"], run["cpu"], run["recap"]),
-              file=sys.stderr, flush=True)
+                      "calls": run.get("calls"), "split": split})
+        print("  %-52s %6.1f s wall %6.1f s CPU (controller %.1f, workers %.1f, %d modules %.1f)  %s" % (
+            key, run["seconds"], run["cpu"], split.get("controller", float("nan")),
+            split.get("workers", float("nan")), split.get("module_runs", 0), split.get("modules", float("nan")),
+            run["recap"]), file=sys.stderr, flush=True)
 
     def seconds(self, scenario: str, key: str, measure: str = "seconds") -> list:
         return [run[measure] for run in self.results["scenarios"].get(scenario, {}).get(key, [])]
+
+    def split(self, scenario: str, key: str, per: int = 1) -> str:
+        """'controller / workers / modules (module runs)': medians of a measurement's CPU split, divided by `per`."""
+        runs = [run.get("split") or {} for run in self.results["scenarios"].get(scenario, {}).get(key, [])]
+
+        def med(part):
+            return median([split[part] for split in runs if part in split]) / per
+        return "%.2f / %.2f / %.2f (%d)" % (med("controller"), med("workers"), med("modules"),
+                                            round(med("module_runs")))
 
     def cells(self, scenario: str, key: str) -> str:
         """'wall median | wall range | CPU median' of one measurement."""
@@ -103,7 +115,8 @@ class Bench:
     def compare(self) -> str:
         print("compare: no-change site.yml vs a hand-written playbook vs ping, one instance", file=sys.stderr)
         rows = ["| 1 instance, no change | wall s | wall range s | CPU s | wall / ping | wall / hand-written "
-                "| CPU / hand-written |", "|---|---:|---:|---:|---:|---:|---:|"]
+                "| CPU / hand-written | CPU s: controller / workers / modules (module runs) |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|"]
         converge_rows = ["| 1 instance, first converge | wall s | wall range s | CPU s |", "|---|---:|---:|---:|"]
         for number, (label, parts, handwritten) in enumerate(COMPARE_VARIANTS, start=1):
             fleets = {"site.yml": self.stack.inventory("cmp%d-site" % number, 1, parts)}
@@ -123,14 +136,15 @@ class Bench:
                 for fleet in fleets.values():
                     fleet.remove()
             ping = "%s: ping" % label
-            rows.append("| ping playbook (%s inventory) | %s | 1.0x | | |" % (label, self.cells("compare", ping)))
+            rows.append("| ping playbook (%s inventory) | %s | 1.0x | | | %s |" % (
+                label, self.cells("compare", ping), self.split("compare", ping)))
             for who in fleets:
                 key = "%s, %s: no change" % (label, who)
                 versus_hand = (self.ratio("compare", key, "%s, hand-written: no change" % label)
                                if handwritten else "| ")
-                rows.append("| `%s`, %s | %s | %s | %s |" % (
+                rows.append("| `%s`, %s | %s | %s | %s | %s |" % (
                     who, label, self.cells("compare", key), self.ratio("compare", key, ping).split(" | ")[0],
-                    versus_hand))
+                    versus_hand, self.split("compare", key)))
                 converge_rows.append("| `%s`, %s | %s |" % (
                     who, label, self.cells("compare", "%s, %s: first converge" % (label, who))))
         return "\n".join(rows + [""] + converge_rows)
@@ -149,13 +163,15 @@ class Bench:
             self.record("site", "ping", playbook(PING, fleet.path))
             self.record("site", "no-change re-run", playbook(SITE, fleet.path, expect_changed=False))
         fleet.remove()
-        rows = ["| 1 instance (AWS storage on moto, Redis, OIDC, Slack, admin key) | wall s | wall range s | CPU s |",
-                "|---|---:|---:|---:|",
-                "| `site.yml` first converge | %s |" % self.cells("site", "first converge"),
-                "| `site.yml` no-change re-run | %s |" % self.cells("site", "no-change re-run"),
-                "| `ansible.builtin.ping` playbook, same host | %s |" % self.cells("site", "ping"),
-                "| no-change re-run / ping | %s |" % self.ratio("site", "no-change re-run", "ping").replace(
-                    " | ", " | | ")]
+        rows = ["| 1 instance (AWS storage on moto, Redis, OIDC, Slack, admin key) | wall s | wall range s | CPU s "
+                "| CPU s: controller / workers / modules (module runs) |",
+                "|---|---:|---:|---:|---:|"]
+        for label, key in (("`site.yml` first converge", "first converge"),
+                           ("`site.yml` no-change re-run", "no-change re-run"),
+                           ("`ansible.builtin.ping` playbook, same host", "ping")):
+            rows.append("| %s | %s | %s |" % (label, self.cells("site", key), self.split("site", key)))
+        rows.append("| no-change re-run / ping | %s | |" % self.ratio("site", "no-change re-run", "ping").replace(
+            " | ", " | | "))
         return "\n".join(rows)
 
     # --- what one module run costs on this machine ----------------------------------------------------------
@@ -195,15 +211,19 @@ class Bench:
             finally:
                 fleet.remove()
         rows = ["| instances | forks | no-change `site.yml` wall s | wall range s | CPU s | wall s per instance "
-                "| ping wall s | ping CPU s | ratio wall | ratio CPU |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                "| ping wall s | ping CPU s | ratio wall | ratio CPU | CPU s per instance above ping "
+                "| CPU s per instance: controller / workers / modules (module runs) |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for count in counts:
             for forks in forks_list:
                 site_key = "%d instances, forks %d: no-change" % (count, forks)
                 ping_key = "%d instances, forks %d: ping" % (count, forks)
-                rows.append("| %d | %d | %s | %.2f | %.1f | %.1f | %s |" % (
+                rows.append("| %d | %d | %s | %.2f | %.1f | %.1f | %s | %.2f | %s |" % (
                     count, forks, self.cells("scale", site_key), median(self.seconds("scale", site_key)) / count,
                     median(self.seconds("scale", ping_key)), median(self.seconds("scale", ping_key, "cpu")),
-                    self.ratio("scale", site_key, ping_key)))
+                    self.ratio("scale", site_key, ping_key),
+                    (median(self.seconds("scale", site_key, "cpu")) - median(self.seconds("scale", ping_key, "cpu")))
+                    / count, self.split("scale", site_key, per=count)))
         converge_key = "%d instances: first converge (forks " + str(max(forks_list)) + ")"
         converge = ["| %d | %s |" % (count, self.cells("scale", converge_key % count)) for count in counts]
         rows += ["", "| instances | first converge (forks %d) wall s | wall range s | CPU s |" % max(forks_list),
@@ -218,7 +238,7 @@ class Bench:
                 names = "%saws%d-%d" % (self.stack.prefix, number, index)
                 extra = ["-e", json.dumps(dict(extra_vars, bench_bucket=names, bench_queue=names,
                                                bench_endpoint_url=self.stack.moto_url,
-                                               ansible_python_interpreter=sys.executable))]
+                                               ansible_python_interpreter=MODULE_PYTHON))]
                 for phase, expect_changed in (("first run", None), ("no-change run", False)):
                     calls = self.stack.moto_requests()
                     run = playbook(path, "localhost,", *extra, expect_changed=expect_changed)
@@ -248,10 +268,13 @@ class Bench:
             fleet.remove()
         summary = run["output"].rsplit("=" * 20, 1)[-1].strip("=\n ")
         lines = [line for line in summary.splitlines() if line.strip()]
+        split = run["split"]
         self.results["scenarios"]["profile"] = {"seconds": round(run["seconds"], 3), "cpu": round(run["cpu"], 3),
-                                                "top": lines}
-        return "no-change site.yml, 1 instance, %.1f s wall, %.1f s CPU; slowest tasks:\n```\n%s\n```" % (
-            run["seconds"], run["cpu"], "\n".join(lines))
+                                                "split": split, "top": lines}
+        return ("no-change site.yml, 1 instance, %.1f s wall, %.1f s CPU (controller %.1f, workers %.1f, %d module "
+                "runs %.1f); slowest tasks:\n```\n%s\n```" % (
+                    run["seconds"], run["cpu"], split["controller"], split["workers"], split["module_runs"],
+                    split["modules"], "\n".join(lines)))
 
 
 def machine() -> dict:
