@@ -27,7 +27,8 @@ PARALLEL_RUNS = 3
 @dataclass
 class Case:
     """One wrong inventory: its variables, the variable the message must name and what it must say is allowed.
-    `base` picks a valid starting point ('server', 'aws', 'gcp', 'azure', 'redis', 'oidc', 'slack') the case breaks;
+    `base` picks a valid starting point ('server', 'aws', 'gcp', 'azure', 'redis', 'oidc', 'slack', 'smtp', 'ldap')
+    the case breaks;
     `drop` removes variables of the base; `role` runs that role's entry point instead of site.yml, `playbook`
     'validate' runs playbooks/validate.yml; `secrets` must not appear in the output."""
 
@@ -66,7 +67,20 @@ def base_vars(kind: str, tripwire: Tripwire) -> dict:
                 "oidc_discovery_url": tripwire.url + "/.well-known/openid-configuration"}
     if kind == "slack":
         return {"slack_client_id": "1234.5678", "slack_client_secret": "slack-secret-not-to-be-printed"}
+    if kind == "smtp":
+        return {"wandb_server_email_sink": "smtp://wandb:%s@127.0.0.1:%d" % (SMTP_SECRET, tripwire.port)}
+    if kind == "ldap":
+        return {"wandb_server_ldap_login": True, "wandb_server_ldap_address": "ldap://127.0.0.1:%d" % tripwire.port,
+                "wandb_server_ldap_base_dn": "dc=example,dc=com",
+                "wandb_server_ldap_bind_dn": "cn=wandb,ou=services,dc=example,dc=com",
+                "wandb_server_ldap_bind_password": LDAP_SECRET,
+                "wandb_server_ldap_attributes": {"email": "mail", "group": "gidNumber"}}
     return {}
+
+
+SMTP_SECRET = "Smtp-Secret-not-to-be-printed"
+LDAP_SECRET = "Ldap-Secret-not-to-be-printed"
+NOT_BOOL = "convert to bool"
 
 
 CASES = [
@@ -161,6 +175,74 @@ CASES = [
          drop=("slack_client_secret",)),
     Case("slack_hosts_not_urls", {"slack_hosts": ["not a url"]}, "slack_hosts", "https://wandb.example.com",
          base="slack", secrets=("slack-secret-not-to-be-printed",)),
+    # --- advanced settings (docs/advanced_settings.md): one case per variable; the SMTP and LDAP bases point at the
+    # --- tripwire, so a pre-flight that connected would be counted ---
+    Case("email_sink_wrong_scheme", {"wandb_server_email_sink": "http://wandb:%s@mail:587" % SMTP_SECRET},
+         "wandb_server_email_sink", "smtp://", secrets=(SMTP_SECRET,)),
+    Case("email_sink_user_without_password", {"wandb_server_email_sink": "smtp://wandb@mail.example.com:587"},
+         "wandb_server_email_sink", "smtp://USER:PASSWORD@HOST:PORT"),
+    Case("email_sink_port", {"wandb_server_email_sink": "smtp://wandb:%s@mail:99999" % SMTP_SECRET},
+         "wandb_server_email_sink", "between 1 and 65535", secrets=(SMTP_SECRET,)),
+    Case("email_from_not_an_address", {"wandb_server_email_from_address": "wandb"}, "wandb_server_email_from_address",
+         "wandb@example.com", base="smtp", secrets=(SMTP_SECRET,)),
+    Case("smtp_check_not_bool", {"wandb_server_smtp_check": "sometimes"}, "wandb_server_smtp_check", NOT_BOOL,
+         base="smtp", secrets=(SMTP_SECRET,)),
+    Case("cors_origin_with_path", {"wandb_server_cors_origins": ["https://app.example.com/"]},
+         "wandb_server_cors_origins", "scheme://host[:port]"),
+    Case("aws_s3_kms_id_shape", {"wandb_server_aws_s3_kms_id": "my key"}, "wandb_server_aws_s3_kms_id",
+         "KMS key id, key ARN, alias/NAME or alias ARN"),
+    Case("disable_sso_provisioning_not_bool", {"wandb_server_disable_sso_provisioning": "maybe"},
+         "wandb_server_disable_sso_provisioning", NOT_BOOL, playbook="validate"),
+    Case("disable_code_saving_not_bool", {"wandb_server_disable_code_saving": "maybe"},
+         "wandb_server_disable_code_saving", NOT_BOOL, playbook="validate"),
+    Case("allow_user_team_creation_not_bool", {"wandb_server_allow_user_team_creation": "maybe"},
+         "wandb_server_allow_user_team_creation", NOT_BOOL, playbook="validate"),
+    Case("allow_anonymous_public_projects_not_bool", {"wandb_server_allow_anonymous_public_projects": "maybe"},
+         "wandb_server_allow_anonymous_public_projects", NOT_BOOL, playbook="validate"),
+    Case("hide_upgrade_banner_not_bool", {"wandb_server_hide_upgrade_banner": "maybe"},
+         "wandb_server_hide_upgrade_banner", NOT_BOOL, playbook="validate"),
+    Case("disable_personal_entity_not_bool", {"wandb_server_disable_personal_entity": "maybe"},
+         "wandb_server_disable_personal_entity", NOT_BOOL, playbook="validate"),
+    Case("disable_admin_team_access_not_bool", {"wandb_server_disable_admin_team_access": "maybe"},
+         "wandb_server_disable_admin_team_access", NOT_BOOL, playbook="validate"),
+    Case("data_retention_period_not_a_duration", {"wandb_server_data_retention_period": "a week"},
+         "wandb_server_data_retention_period", "24h"),
+    Case("artifact_gc_enabled_not_bool", {"wandb_server_artifact_gc_enabled": "maybe"},
+         "wandb_server_artifact_gc_enabled", NOT_BOOL, playbook="validate"),
+    Case("oidc_custom_scopes_space", {"wandb_server_oidc_custom_scopes": ["groups email"]},
+         "wandb_server_oidc_custom_scopes", "one OAuth scope"),
+    Case("sso_group_claims_not_bool", {"wandb_server_sso_group_claims": "maybe"}, "wandb_server_sso_group_claims",
+         NOT_BOOL, playbook="validate"),
+    Case("use_identifier_claims_not_bool", {"wandb_server_use_identifier_claims": "maybe"},
+         "wandb_server_use_identifier_claims", NOT_BOOL, playbook="validate"),
+    Case("http_proxy_without_scheme", {"wandb_server_http_proxy": "proxy.example.com:3128"},
+         "wandb_server_http_proxy", "http:// or https:// or socks5://"),
+    Case("https_proxy_bad_port", {"wandb_server_https_proxy": "http://user:Proxy-Secret-43@proxy:99999"},
+         "wandb_server_https_proxy", "between 1 and 65535", secrets=("Proxy-Secret-43",)),
+    Case("no_proxy_item_with_space", {"wandb_server_no_proxy": ["internal hosts"]}, "wandb_server_no_proxy",
+         "host name, .domain, IP address, CIDR range"),
+    Case("ldap_login_without_address", {}, "wandb_server_ldap_login", "needs wandb_server_ldap_address", base="ldap",
+         drop=("wandb_server_ldap_address",), secrets=(LDAP_SECRET,)),
+    Case("ldap_address_scheme", {"wandb_server_ldap_address": "ldapx://ldap.example.com"},
+         "wandb_server_ldap_address", "ldap:// or ldaps://", base="ldap", secrets=(LDAP_SECRET,)),
+    Case("ldap_base_dn_not_a_dn", {"wandb_server_ldap_base_dn": "example.com"}, "wandb_server_ldap_base_dn",
+         "distinguished name such as dc=example,dc=com", base="ldap", secrets=(LDAP_SECRET,)),
+    Case("ldap_bind_dn_not_a_dn", {"wandb_server_ldap_bind_dn": "admin"}, "wandb_server_ldap_bind_dn",
+         "distinguished name", base="ldap", secrets=(LDAP_SECRET,)),
+    Case("ldap_bind_dn_without_password", {}, "wandb_server_ldap_bind_password", "go together", base="ldap",
+         drop=("wandb_server_ldap_bind_password",)),
+    Case("ldap_attributes_unknown_key", {"wandb_server_ldap_attributes": {"mail": "mail"}},
+         "wandb_server_ldap_attributes", "email, group", base="ldap", secrets=(LDAP_SECRET,)),
+    Case("ldap_tls_enable_not_bool", {"wandb_server_ldap_tls_enable": "maybe"}, "wandb_server_ldap_tls_enable",
+         NOT_BOOL, base="ldap", secrets=(LDAP_SECRET,)),
+    Case("ldap_group_allow_list_empty_item", {"wandb_server_ldap_group_allow_list": [""]},
+         "wandb_server_ldap_group_allow_list", "must not be empty", base="ldap", secrets=(LDAP_SECRET,)),
+    Case("ldap_group_sync_not_bool", {"wandb_server_ldap_group_sync": "maybe"}, "wandb_server_ldap_group_sync",
+         NOT_BOOL, base="ldap", secrets=(LDAP_SECRET,), playbook="validate"),
+    Case("ldap_check_not_bool", {"wandb_server_ldap_check": "sometimes"}, "wandb_server_ldap_check", NOT_BOOL,
+         base="ldap", secrets=(LDAP_SECRET,)),
+    Case("settings_check_timeout_not_int", {"wandb_server_settings_check_timeout": "soon"},
+         "wandb_server_settings_check_timeout", "convert to int", base="smtp", secrets=(SMTP_SECRET,)),
     # --- role entry points run on their own ---
     Case("storage_role_bad_bucket", {"storage_bucket": "Bad..Bucket"}, "storage_bucket", "3-63 lowercase letters",
          base="aws", role="storage"),
