@@ -36,7 +36,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 need_apt=()
-for pkg in docker.io debootstrap redis-server openssl shellcheck mariadb-server mariadb-client docker-registry apache2-utils caddy pebble; do
+for pkg in docker.io debootstrap redis-server openssl shellcheck mariadb-server mariadb-client docker-registry apache2-utils caddy pebble slapd ldap-utils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)  # the Pub/Sub emulator's runtime
