@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -70,6 +71,31 @@ def sdk_login(url, key, home):
     return proc.returncode, proc.stdout + proc.stderr
 
 
+# The public SDK (wandb.Api) creates a user (with "create") and lists the users' e-mails.
+_SDK_USERS = r"""
+import json, sys
+import wandb
+url, key, create = sys.argv[1], sys.argv[2], sys.argv[3:]
+api = wandb.Api(api_key=key, overrides={"base_url": url}, timeout=30)
+for email in create:
+    api.create_user(email, admin=False)
+print(json.dumps(sorted(user.email for user in api.users("") if user.email)))
+"""
+
+
+def sdk_users(fleet, host, home, *create):
+    """E-mails of the users of `host` through the real SDK with its admin key, after creating `create`."""
+    key = (Path(fleet.hosts[host]["wandb_server_config_dir"]) / "admin-api-key").read_text().strip()
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env.update(HOME=str(home), WANDB_CONFIG_DIR=str(home / "config"), NETRC=str(home / ".netrc"),
+               NO_PROXY="127.0.0.1,localhost", WANDB_SILENT="true")
+    proc = subprocess.run([sys.executable, "-c", _SDK_USERS, fleet.hosts[host]["wandb_server_host"], key]
+                          + list(create), env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def data_of(container):
     """SHA-256 of the test file, owners of everything under /vol/restore-test, the user keys file."""
     digest = sh(container, "sha256sum /vol/restore-test/data.bin | cut -d' ' -f1").strip()
@@ -117,6 +143,7 @@ def pair(tmp_path_factory, images, docker_client):
         sh(a, "mkdir -p -m 0770 /vol/restore-test && head -c 200000 /dev/urandom > /vol/restore-test/data.bin && "
               "echo '%s alice alice@example.com' > /vol/env/standin-api-keys" % USER_KEY)
         sh(a, "echo root > /vol/restore-test/owned-by-root", user="0:0")
+        assert "bob@example.com" in sdk_users(fleet, "ra", tmp_path_factory.mktemp("sdk"), "bob@example.com")
         digest = sh(a, "sha256sum /vol/restore-test/data.bin | cut -d' ' -f1").strip()
         a.stop(timeout=10)
         backup = take_backup(fleet, "ra")
@@ -183,6 +210,7 @@ def test_restore_onto_a_second_instance_reads_back(pair, docker_client, tmp_path
     assert USER_KEY in keys
     code, output = sdk_login(fleet.hosts["rb"]["wandb_server_host"], USER_KEY, tmp_path / "sdk")
     assert code == 0 and "Currently logged in as: alice" in output, output
+    assert "bob@example.com" in sdk_users(fleet, "rb", tmp_path / "sdk-users")
     # B's data before the restore is kept, and the restore is recorded (0600).
     replaced = list((Path(fleet.hosts["rb"]["wandb_server_backup_dir"]) / "replaced").glob("*.tar.gz"))
     assert len(replaced) == 1
@@ -192,3 +220,51 @@ def test_restore_onto_a_second_instance_reads_back(pair, docker_client, tmp_path
     assert record["backup"] == backup and record["from_container"] == fleet.container_name("ra")
     assert "declares %s:0.75.0" % IMAGE in result.stdout
     assert LICENSE not in result.stdout
+
+
+def test_migrate_moves_the_instance_and_stops_the_source(pair, docker_client, tmp_path):
+    fleet, _backup, digest = pair
+    a = fleet.container(docker_client, "ra")
+    sh(a, "echo written-after-the-first-backup > /vol/restore-test/after.txt")
+    result = fleet.run(MIGRATE, extra_vars={"migrate_from": "ra", "migrate_to": "rb"}, timeout=600)
+    assert result.returncode == 0, result.stdout[-6000:]
+    a, b = fleet.container(docker_client, "ra"), fleet.container(docker_client, "rb")
+    assert a.status == "exited" and a.attrs["HostConfig"]["RestartPolicy"]["Name"] == "no"
+    assert b.status == "running" and b.attrs["Config"]["Image"] == IMAGE + ":0.74.0"
+    assert fleet.ready("rb") and not fleet.ready("ra")
+    assert sh(b, "cat /vol/restore-test/after.txt").strip() == "written-after-the-first-backup"
+    assert data_of(b)[0] == digest
+    assert "bob@example.com" in sdk_users(fleet, "rb", tmp_path / "sdk")
+    assert "and every one of the" in result.stdout  # the read-back of users and the data listing
+    assert "Now switch" in result.stdout and "remove ra from the wandb_servers" in result.stdout
+    record = json.loads((Path(fleet.hosts["ra"]["wandb_server_config_dir"])
+                         / (fleet.container_name("ra") + ".migrated")).read_text())
+    assert record["to"] == "rb"
+    copy = Path(fleet.hosts["rb"]["wandb_server_backup_dir"]) / os.path.basename(record["backup"])
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    assert LICENSE not in result.stdout
+
+
+def test_migrate_again_says_it_is_done(pair, docker_client):
+    fleet, _backup, _digest = pair
+    b = fleet.container(docker_client, "rb")
+    result = fleet.run(MIGRATE, extra_vars={"migrate_from": "ra", "migrate_to": "rb"}, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "Nothing to do" in result.stdout
+    assert "changed=0" in result.stdout and not re.search(r"changed=[1-9]", result.stdout)
+    assert fleet.container(docker_client, "rb").id == b.id
+
+
+def test_rollback_brings_the_source_back_with_its_data(pair, docker_client):
+    fleet, _backup, digest = pair
+    result = fleet.run(MIGRATE, extra_vars={"migrate_from": "ra", "migrate_to": "rb", "rollback": True},
+                       timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:]
+    a, b = fleet.container(docker_client, "ra"), fleet.container(docker_client, "rb")
+    assert a.status == "running" and a.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert b.status == "exited" and b.attrs["HostConfig"]["RestartPolicy"]["Name"] == "no"
+    wait_ready(fleet, "ra")
+    assert data_of(a)[0] == digest
+    assert sh(a, "cat /vol/restore-test/after.txt").strip() == "written-after-the-first-backup"
+    assert not (Path(fleet.hosts["ra"]["wandb_server_config_dir"]) / (fleet.container_name("ra") + ".migrated")).exists()
+    assert "serves again" in result.stdout
