@@ -25,7 +25,7 @@ options:
       the server finds for an empty query.
     type: str
   active:
-    description: Also read each user's C(active) from SCIM (one more request per user). Otherwise RV(users[].active)
+    description: Also read each user's C(active) from SCIM (one more request per user). Otherwise each user's C(active)
       is null.
     type: bool
     default: false
