@@ -157,6 +157,16 @@ def exec_start(installed, config=None):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def newest_backup(installed, standin):
+    """The newest complete backup, taken now when there is none yet (so each test can run alone)."""
+    found = [b for b in _backup.list_backups(str(installed["backups"]), standin["name"]) if b["complete"]]
+    if not found:
+        rc, _out, err = exec_start(installed)
+        assert rc == 0, err
+        found = [b for b in _backup.list_backups(str(installed["backups"]), standin["name"]) if b["complete"]]
+    return found[0]
+
+
 def other_config(installed, tmp_path, **changes):
     config = json.loads(installed["config"].read_text())
     config.update(changes)
@@ -264,6 +274,7 @@ def test_backup_copy_fetches_the_latest_and_sends_nothing_twice(installed, stand
                                                                   tmp_path, boto):
     common = {"url": "s3://%s/nightly" % BUCKET, "endpoint_url": moto_endpoint, "region": "us-east-1",
               "access_key": FAKE_ACCESS_KEY, "secret_key": FAKE_SECRET_KEY}
+    newest_backup(installed, standin)  # (the runner copied it to the bucket)
     fetched = run_module(backup_copy, dict(common, state="fetched", container_name=standin["name"],
                                            dest_dir=str(tmp_path / "fetched")))
     assert fetched.changed and not fetched.failed, fetched
@@ -297,7 +308,7 @@ def test_gcs_copy_and_fetch(installed, standin, run_module, storage_emulator, tm
     import requests
     assert requests.post(storage_emulator + "/storage/v1/b?project=wandb-test", json={"name": BUCKET},
                          timeout=10).status_code == 200
-    newest = next(b for b in _backup.list_backups(str(installed["backups"]), standin["name"]) if b["complete"])
+    newest = newest_backup(installed, standin)
     common = {"url": "gs://%s/nightly" % BUCKET, "storage_endpoint": storage_emulator + "/storage/v1"}
     sent = run_module(backup_copy, dict(common, path=newest["manifest"]))
     assert sent.changed and not sent.failed and sent["sent"][-1].endswith(".manifest.json"), sent
@@ -350,3 +361,33 @@ def test_backup_while_a_client_writes_restores_to_a_ready_server(installed, stan
     assert all(line.endswith("-complete") for line in journal)  # no half-written row
     assert rows == list(range(rows[0], rows[0] + len(rows)))  # the rows up to the stop, none missing in between
     assert 0 < len(rows) < len(written) + 1 and set(rows) <= set(written)
+
+
+def test_status_shows_the_age_of_the_last_good_backup(installed, standin, tmp_path):
+    """roles/backup/tasks/status.yml (playbooks/status.yml's backup table): the newest backup with a manifest, its
+    age, and the flag when it is older than backup_stale_hours."""
+    newest = newest_backup(installed, standin)
+    dest = tmp_path / "status.json"
+    tasks = [{"name": "Read the backups", "ansible.builtin.include_role": {"name": "wandb_local.server.backup",
+                                                                          "tasks_from": "status"}},
+             {"name": "Keep backup_status", "ansible.builtin.copy": {"content": "{{ backup_status | to_json }}",
+                                                                     "dest": str(dest), "mode": "0600"}}]
+    run = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_stale_hours=36))
+    assert run.returncode == 0, run
+    status = json.loads(dest.read_text())
+    assert status["last_backup"] == newest["created"].strftime("%Y%m%dT%H%M%SZ")
+    assert float(status["age_hours"]) < 1 and status["stale"] == "no"
+    # Only old backups (a timer that stopped): flagged.
+    old_dir = tmp_path / "old"
+    old_dir.mkdir()
+    archive = str(old_dir / _backup.backup_name(standin["name"], "", datetime.datetime(
+        2026, 1, 1, tzinfo=datetime.timezone.utc)))
+    with open(archive, "wb") as handle:
+        handle.write(b"old")
+    _backup.write_manifest(archive, standin["name"], [archive])
+    run = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_dir=str(old_dir)))
+    assert run.returncode == 0, run
+    assert json.loads(dest.read_text())["stale"] == "yes (> 36 h)"
+    run = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_dir=str(tmp_path / "none")))
+    assert run.returncode == 0, run
+    assert json.loads(dest.read_text())["stale"] == "yes (none)"
