@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[3]
 ROLES = REPO / "roles"
 SITE = REPO / "playbooks" / "site.yml"
 # Roles whose preflight site.yml's check block includes (wandb_server always, the integrations the inventory enables).
-CHECKED = ["wandb_server", "storage", "team_storage", "redis", "oidc", "slack", "front_door", "org"]
+CHECKED = ["wandb_server", "storage", "team_storage", "redis", "oidc", "slack", "front_door", "org", "backup"]
 PREFLIGHTS = sorted(ROLES.glob("*/tasks/preflight*.yml"))
 CHECKS = ("ansible.builtin.assert", "ansible.builtin.fail")
 
