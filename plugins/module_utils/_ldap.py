@@ -310,8 +310,8 @@ class LdapClient:
                                  % (self.where, dn, _result_text(code, ""), self._var("bind_dn"),
                                     self._var("bind_password")), self._var("bind_password"))
         if code == 34:
-            raise LdapCheckError("%s says %r in %s is not a valid DN (%s)" % (self.where, dn, self._var("bind_dn"),
-                                                                           _result_text(code, diagnostic)),
+            raise LdapCheckError("%s says %r in %s is not a valid DN (%s)"
+                                 % (self.where, dn, self._var("bind_dn"), _result_text(code, diagnostic)),
                                  self._var("bind_dn"))
         if code in (8, 13):
             raise LdapCheckError("%s requires TLS for a bind (%s): use ldaps:// in %s or turn on %s (StartTLS)"

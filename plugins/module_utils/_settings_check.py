@@ -19,11 +19,11 @@ def unchanged_argument_spec():
 
 def unchanged(path, env):
     """Whether the env file at ``path`` has exactly the values of ``env`` (a missing name means an empty value; a
-    missing, unreadable or malformed file means no). Never raises."""
+    missing, unreadable or malformed file means no: any doubt means "check it"). Never raises."""
     if not path or not env:
         return False
     try:
         current = _env_file.read(path)
-    except Exception:  # pylint: disable=broad-except - any doubt means "check it"
+    except Exception:  # pylint: disable=broad-except
         return False
     return all((current.get(name) or "") == ("" if value is None else str(value)) for name, value in env.items())

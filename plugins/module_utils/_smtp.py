@@ -121,8 +121,8 @@ def check(host, port, user=None, password=None, security="auto", implicit_tls=Fa
                 except (ssl.SSLError, ssl.CertificateError) as exc:
                     raise SmtpCheckError(_tls_message(exc, where, variable))
                 if code != 220:
-                    raise SmtpCheckError("%s refused STARTTLS (%s %s)" % (where, code, message.decode("utf-8",
-                                                                                                       "replace")))
+                    raise SmtpCheckError("%s refused STARTTLS (%s %s)"
+                                         % (where, code, message.decode("utf-8", "replace")))
                 client.ehlo()
                 result["tls"] = "starttls"
             elif security == "starttls":
@@ -178,4 +178,3 @@ def _tls_message(exc, where, variable, implicit=False):
     hint = ("a server that speaks TLS from the start needs smtps:// (port 465); a plain one smtp:// (587 or 25)"
             if implicit else "check the mail server's TLS set-up")
     return "TLS with %s failed (%s): %s, in %s (custom CAs: %s)" % (where, exc, hint, variable, CA_VARIABLE)
-

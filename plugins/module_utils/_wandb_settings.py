@@ -457,7 +457,7 @@ def _items(value):
     """The items of a list setting given as a list or as the comma separated text the server reads."""
     if isinstance(value, (list, tuple)):
         return [str(item) for item in value]
-    return [item for item in str(value).split(",")]
+    return str(value).split(",")
 
 
 def _url_problems(key, value, schemes, what, credentials_allowed=True, default_port=None):

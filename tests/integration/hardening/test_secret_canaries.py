@@ -3,8 +3,11 @@
 
 One instance whose inventory gives a random canary to every secret the collection takes: the license, MYSQL with a
 password, a credentialed S3-compatible BUCKET whose password holds "/" and "@", OIDC and Slack secrets, a Redis
-password, the Azure storage key, the admin API key, a `wandb_server_extra_env` entry named *_TOKEN, and the
-registry password (no pull here: tests/integration/images proves the login hides it too). Then, each
+password, the Azure storage key, the admin API key, a `wandb_server_extra_env` entry named *_TOKEN, the
+registry password (no pull here: tests/integration/images proves the login hides it too), and the advanced settings'
+secrets: the SMTP password in GORILLA_EMAIL_SINK (the SMTP pre-flight really logs in, to an aiosmtpd on 127.0.0.1),
+the LDAP bind password (its pre-flight is off here: tests/integration/settings_advanced runs it with -vvv against
+slapd) and the user:password of HTTP_PROXY and HTTPS_PROXY. Then, each
 with `-vvv --diff`: validate.yml, site.yml (converge, --check, no change), status.yml writing its rows file,
 upgrade.yml to a new release, upgrade.yml to a broken release that rolls back, restore_access.yml on and off,
 reset_password.yml. No canary may appear in any output, and every file the runs wrote that holds one (the env
@@ -52,6 +55,10 @@ def make_canaries() -> dict:
         "admin_api_key": "local-" + secrets.token_hex(20),
         "extra_token": token("extra"),
         "registry_password": token("registry"),
+        "smtp_password": token("smtp"),
+        "ldap_bind_password": token("ldap"),
+        "http_proxy_password": token("httpproxy"),
+        "https_proxy_password": token("httpsproxy"),
     }
     pieces = {value: name for name, value in values.items() if name not in ("license", "bucket_password")}
     pieces[values["license"].split(".")[1]] = "license"
@@ -79,7 +86,29 @@ def file_text(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, docker_client):
+def smtp_server():
+    """An SMTP server on 127.0.0.1 whose AUTH takes any password (the canary), no TLS: the pre-flight logs in."""
+    from aiosmtpd.controller import Controller  # pylint: disable=import-outside-toplevel
+    from aiosmtpd.smtp import AuthResult  # pylint: disable=import-outside-toplevel
+    from support.procs import free_port  # pylint: disable=import-outside-toplevel
+
+    logins = []
+
+    def authenticator(_server, _session, _envelope, _mechanism, auth_data):
+        logins.append(auth_data)
+        return AuthResult(success=True, handled=False)
+
+    controller = Controller(object(), hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                            auth_require_tls=False, ready_timeout=10)
+    controller.start()
+    try:
+        yield {"port": controller.port, "logins": logins}
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, docker_client, smtp_server):
     """The runs of every playbook, in order: [(label, PlaybookResult)]; and where the instance keeps its files."""
     build(IMAGE + ":0.74.0", "0.74.0")
     build(IMAGE + ":0.75.0", "0.75.0")
@@ -107,6 +136,18 @@ def runs(tmp_path_factory, docker_client):
         "wandb_server_registry_username": "canary-puller",
         "wandb_server_registry_password": values["registry_password"],
         "wandb_server_health_timeout": 30,
+        # Advanced settings with secrets (docs/advanced_settings.md).
+        "wandb_server_email_sink": "smtp://canary%%40example.com:%s@127.0.0.1:%d" % (values["smtp_password"],
+                                                                                  smtp_server["port"]),
+        "wandb_server_ldap_address": "ldaps://ldap.internal:636",
+        "wandb_server_ldap_base_dn": "dc=canary,dc=test",
+        "wandb_server_ldap_bind_dn": "cn=wandb,dc=canary,dc=test",
+        "wandb_server_ldap_bind_password": values["ldap_bind_password"],
+        "wandb_server_ldap_attributes": {"email": "mail"},
+        "wandb_server_ldap_check": False,
+        "wandb_server_http_proxy": "http://proxyuser:%s@proxy.internal:3128" % values["http_proxy_password"],
+        "wandb_server_https_proxy": "http://proxyuser:%s@proxy.internal:3128" % values["https_proxy_password"],
+        "wandb_server_no_proxy": ["127.0.0.1", "localhost", ".internal"],
     })
     status_file = root / "status" / "status.json"
     status_file.parent.mkdir(mode=0o700)
@@ -142,8 +183,9 @@ def runs(tmp_path_factory, docker_client):
         fleet.remove(docker_client)
 
 
-def test_every_playbook_ran(runs):
+def test_every_playbook_ran(runs, smtp_server):
     labels = [label for label, _result in runs["runs"]]
+    assert smtp_server["logins"], "the SMTP pre-flight did not log in (its canary proved nothing)"
     assert labels[-1] == "status again", labels
     failed_upgrade = dict(runs["runs"])["failed upgrade"].output
     assert "Rolled back to" in failed_upgrade and "ready again" in failed_upgrade
