@@ -43,8 +43,8 @@ def play(server, sa_key_file):
     return [{
         "name": "Users, a team, its members and a service account",
         "hosts": "localhost", "gather_facts": False,
-        "module_defaults": {"group/wandb_local.server.wandb_api": {"base_url": server.url,
-                                                                  "api_key_file": str(server.key_file)}},
+        "module_defaults": {"group/wandb_local.server.wandb_api": {
+            "base_url": server.url, "api_key_file": str(server.key_file)}},
         "tasks": [
             {"name": "Server version", "wandb_local.server.server_info": {}, "register": "info"},
             {"name": "Alice, an admin", "wandb_local.server.user": {"email": "alice@example.com", "admin": True}},
