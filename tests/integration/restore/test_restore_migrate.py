@@ -110,11 +110,16 @@ def take_backup(fleet, host):
     args = {"container_name": fleet.container_name(host), "dest_dir": fleet.hosts[host]["wandb_server_backup_dir"],
             "instance": host, "env_file": "%s/%s.env" % (fleet.hosts[host]["wandb_server_config_dir"],
                                                          fleet.container_name(host))}
-    proc = subprocess.run([ansible_tool("ansible"), host, "-i", str(fleet.inventory), "-o", "-m",
-                           "wandb_local.server.server_backup", "-a", json.dumps(args)],
-                          env=ansible_env(), capture_output=True, text=True, timeout=300, check=False)
+    return adhoc(fleet, host, "wandb_local.server.server_backup", args)["path"]
+
+
+def adhoc(fleet, host, module, args):
+    """One module run on `host` (ansible ad-hoc with the fleet's inventory); its result."""
+    proc = subprocess.run([ansible_tool("ansible"), host, "-i", str(fleet.inventory), "-o", "-m", module, "-a",
+                           json.dumps(args)], env=ansible_env(), capture_output=True, text=True, timeout=300,
+                          check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(proc.stdout[proc.stdout.index("{"):])["path"]
+    return json.loads(proc.stdout[proc.stdout.index("{"):])
 
 
 def has_test_data(container):
@@ -220,6 +225,28 @@ def test_restore_onto_a_second_instance_reads_back(pair, docker_client, tmp_path
     assert record["backup"] == backup and record["from_container"] == fleet.container_name("ra")
     assert "declares %s:0.75.0" % IMAGE in result.stdout
     assert LICENSE not in result.stdout
+
+
+def test_restore_from_a_bucket_on_a_host_without_a_local_copy(pair, docker_client, boto, moto_endpoint):
+    """B's own data from before the restore (kept in backups/replaced, so not where restores look) goes to S3 (moto)
+    with backup_copy; the newest backup of B in the bucket is fetched into B's backup dir, verified and restored."""
+    fleet, _backup, _digest = pair
+    replaced = next((Path(fleet.hosts["rb"]["wandb_server_backup_dir"]) / "replaced").glob("*.tar.gz"))
+    bucket = "wandb-restore-%s" % secrets.token_hex(4)
+    boto("s3").create_bucket(Bucket=bucket)
+    url = "s3://%s/backups" % bucket
+    sent = adhoc(fleet, "rb", "wandb_local.server.backup_copy",
+                 {"url": url, "path": str(replaced), "endpoint_url": moto_endpoint})
+    assert replaced.name in sent["sent"]
+    local = Path(fleet.hosts["rb"]["wandb_server_backup_dir"]) / replaced.name
+    assert not local.exists()
+    result = run_restore(fleet, restore_from=url, backup_offsite_endpoint_url=moto_endpoint)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert stat.S_IMODE(local.stat().st_mode) == 0o600
+    b = fleet.container(docker_client, "rb")
+    assert b.status == "running" and b.attrs["Config"]["Image"] == IMAGE + ":0.75.0"
+    assert fleet.ready("rb") and not has_test_data(b)
+    assert "checksums verified" in result.stdout
 
 
 def test_migrate_moves_the_instance_and_stops_the_source(pair, docker_client, tmp_path):
