@@ -343,4 +343,3 @@ def fetch_backup(store, dest_dir, name=None, container_name=None, check_mode=Fal
     if problems:
         raise StoreError("the fetched backup does not verify: %s" % "; ".join(problems))
     return local_manifest, fetched, warning
-

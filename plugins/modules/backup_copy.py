@@ -128,7 +128,6 @@ archive:
   type: str
 """
 
-import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

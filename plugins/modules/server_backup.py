@@ -18,9 +18,10 @@ description:
     backup without a manifest is incomplete): format 1, container name, instance, creation time (UTC), label,
     image and image id, server version, the env file's variables with secrets masked, and the name, size and
     SHA-256 of every file of the backup."
-  - "O(state=restored) checks the backup against its manifest (O(verify)), then empties the container's data directory and unpacks O(path) into it, with a short-lived
-    helper container of O(restore_image) that mounts the same volume or directory (so it works for named volumes,
-    bind mounts and remote Docker hosts alike). External MySQL dumps are never restored automatically."
+  - "O(state=restored) checks the backup against its manifest (O(verify)), then empties the container's data
+    directory and unpacks O(path) into it, with a short-lived helper container of O(restore_image) that mounts
+    the same volume or directory (so it works for named volumes, bind mounts and remote Docker hosts alike).
+    External MySQL dumps are never restored automatically."
   - The container must be stopped (a running server changes its files while they are copied), unless
     O(allow_running=true).
   - Every backup is a new file, so O(state=present) always reports a change; run it only when something is about

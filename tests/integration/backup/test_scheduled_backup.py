@@ -264,14 +264,15 @@ def test_a_failed_backup_fails_the_unit(installed, tmp_path, standin):
     assert rc == 1 and "backup FAILED" in err
     assert wait_ready(standin["url"], 30)  # stopped for the backup, started again although it failed
     offsite = json.loads(installed["config"].read_text())["offsite"]
-    rc, _out, err = exec_start(installed, other_config(installed, tmp_path, consistency="running",
-                                                        offsite=dict(offsite, url="s3://no-such-bucket-x/p")))
+    broken_copy = other_config(installed, tmp_path, consistency="running",
+                               offsite=dict(offsite, url="s3://no-such-bucket-x/p"))
+    rc, _out, err = exec_start(installed, broken_copy)
     assert rc == 1 and "backup FAILED" in err and "NoSuchBucket" in err
     assert_no_secret(err, "the runner's error")
 
 
-def test_backup_copy_fetches_the_latest_and_sends_nothing_twice(installed, standin, run_module, moto_endpoint,
-                                                                  tmp_path, boto):
+def test_backup_copy_fetches_the_latest_and_sends_nothing_twice(
+        installed, standin, run_module, moto_endpoint, tmp_path, boto):
     common = {"url": "s3://%s/nightly" % BUCKET, "endpoint_url": moto_endpoint, "region": "us-east-1",
               "access_key": FAKE_ACCESS_KEY, "secret_key": FAKE_SECRET_KEY}
     newest_backup(installed, standin)  # (the runner copied it to the bucket)
@@ -331,7 +332,8 @@ def test_backup_while_a_client_writes_restores_to_a_ready_server(installed, stan
             if stop.is_set() or time.monotonic() > deadline:
                 break
             try:
-                if container.exec_run(["sh", "-c", "echo 'row-%d-complete' >> /vol/mysql/journal" % row]).exit_code == 0:
+                append = ["sh", "-c", "echo 'row-%d-complete' >> /vol/mysql/journal" % row]
+                if container.exec_run(append).exit_code == 0:
                     written.append(row)
             except docker.errors.APIError:
                 pass
@@ -368,10 +370,10 @@ def test_status_shows_the_age_of_the_last_good_backup(installed, standin, tmp_pa
     age, and the flag when it is older than backup_stale_hours."""
     newest = newest_backup(installed, standin)
     dest = tmp_path / "status.json"
-    tasks = [{"name": "Read the backups", "ansible.builtin.include_role": {"name": "wandb_local.server.backup",
-                                                                          "tasks_from": "status"}},
-             {"name": "Keep backup_status", "ansible.builtin.copy": {"content": "{{ backup_status | to_json }}",
-                                                                     "dest": str(dest), "mode": "0600"}}]
+    read = {"name": "wandb_local.server.backup", "tasks_from": "status"}
+    keep = {"content": "{{ backup_status | to_json }}", "dest": str(dest), "mode": "0600"}
+    tasks = [{"name": "Read the backups", "ansible.builtin.include_role": read},
+             {"name": "Keep backup_status", "ansible.builtin.copy": keep}]
     run = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_stale_hours=36))
     assert run.returncode == 0, run
     status = json.loads(dest.read_text())
