@@ -418,3 +418,21 @@ def test_azure_copy_and_fetch(installed, standin, run_module, tmp_path):
         assert key not in json.dumps(dict(sent)) + json.dumps(dict(fetched))
     finally:
         proc.stop()
+
+
+def test_check_mode_writes_nothing_and_absent_keeps_the_backups(installed, standin, tmp_path):
+    tasks = [{"name": "Scheduled backups", "ansible.builtin.include_role": {"name": "wandb_local.server.backup"}}]
+    fresh = dict(installed["extra"], backup_config_dir=str(tmp_path / "config"),
+                 backup_lib_dir=str(tmp_path / "lib"), backup_runner_path=str(tmp_path / "libexec" / "runner"),
+                 backup_dir=str(tmp_path / "backups"))
+    checked = run_tasks(tmp_path, tasks, fresh, check=True)
+    assert checked.returncode == 0 and checked.recap()["changed"] > 0, checked
+    assert sorted(os.listdir(str(tmp_path))) == ["play.yml"]  # nothing installed, no directory made
+    assert_no_secret(checked.stdout, "the check-mode run")
+    newest = newest_backup(installed, standin)
+    removed = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_state="absent"))
+    assert removed.returncode == 0, removed
+    assert not installed["service"].exists() and not installed["timer"].exists()
+    assert not installed["config"].exists()
+    assert os.path.isfile(newest["archive"]) and os.path.isfile(newest["manifest"])
+    # (The last test of the module: the units of the shared installation are gone now.)
