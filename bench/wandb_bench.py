@@ -2,7 +2,7 @@
 """Benchmarks of the collection on the test stack (local Docker engine, emulators, stand-in server image).
 
     bench/run [--runs N] [--scale-runs N] [--instances 1,5,20] [--forks 5,20] [--json FILE] [--profile]
-              [--strategy linear|mitogen_linear] [SCENARIO...]
+              [--strategy linear|free|mitogen_linear] [SCENARIO...]
 
 Scenarios (default: all, in this order):
   compare  the no-change run of site.yml next to a hand-written playbook doing the same server job
@@ -19,6 +19,7 @@ Scenarios (default: all, in this order):
            (amazon.aws / community.aws), first run and no-change run
   profile  one no-change site.yml run with ansible.posix.profile_tasks: the slowest tasks (also: --profile)
 
+--strategy free runs every playbook with Ansible's free strategy (hosts do not wait for each other at each task);
 --strategy mitogen_linear runs every playbook with Mitogen for Ansible's strategy (`pip install mitogen`; not a
 dependency of the collection): it keeps one Python interpreter per host and caches imported modules, which is
 where most of a module run's time goes here.
@@ -194,7 +195,7 @@ class Bench:
             "| one module run (difference / %d) | %.2f | | %.2f |" % (module_runs, per_run, per_run_cpu)])
 
     # --- scenario 3 ----------------------------------------------------------------------------------------
-    def scale(self, counts, forks_list, runs: int | None = None) -> str:
+    def scale(self, counts, forks_list, runs: int | None = None, also_free: bool = False) -> str:
         print("scale: no-change site.yml over %s instances, forks %s" % (counts, forks_list), file=sys.stderr)
         runs = runs or self.runs
         for count in counts:
@@ -208,6 +209,11 @@ class Bench:
                                     playbook(PING, fleet.path, forks=forks))
                         self.record("scale", "%d instances, forks %d: no-change" % (count, forks),
                                     playbook(SITE, fleet.path, forks=forks, expect_changed=False))
+                        if also_free:
+                            # the same run with the free strategy, alternating with the others (paired)
+                            self.record("scale", "%d instances, forks %d: no-change, free" % (count, forks),
+                                        playbook(SITE, fleet.path, forks=forks, expect_changed=False,
+                                                 env={"ANSIBLE_STRATEGY": "free"}))
             finally:
                 fleet.remove()
         rows = ["| instances | forks | no-change `site.yml` wall s | wall range s | CPU s | wall s per instance "
@@ -224,6 +230,14 @@ class Bench:
                     self.ratio("scale", site_key, ping_key),
                     (median(self.seconds("scale", site_key, "cpu")) - median(self.seconds("scale", ping_key, "cpu")))
                     / count, self.split("scale", site_key, per=count)))
+        if also_free:
+            rows += ["", "| instances | forks | no-change, strategy free: wall s | wall range s | CPU s | wall / linear "
+                     "| CPU / linear |", "|---:|---:|---:|---:|---:|---:|---:|"]
+            for count in counts:
+                for forks in forks_list:
+                    key = "%d instances, forks %d: no-change" % (count, forks)
+                    rows.append("| %d | %d | %s | %s |" % (count, forks, self.cells("scale", key + ", free"),
+                                                           self.ratio("scale", key + ", free", key)))
         converge_key = "%d instances: first converge (forks " + str(max(forks_list)) + ")"
         converge = ["| %d | %s |" % (count, self.cells("scale", converge_key % count)) for count in counts]
         rows += ["", "| instances | first converge (forks %d) wall s | wall range s | CPU s |" % max(forks_list),
@@ -302,6 +316,10 @@ def machine() -> dict:
 
 def use_strategy(name: str) -> str:
     """Set the strategy of every playbook the bench runs (through the environment it passes on); return a label."""
+    if name == "free":
+        # Ansible's own: each host runs its tasks as fast as it can, without waiting for the others at each task.
+        os.environ["ANSIBLE_STRATEGY"] = "free"
+        return "strategy free"
     try:
         os.environ.update(strategy_env(name))
     except ImportError as exc:
@@ -320,11 +338,13 @@ def parse_args(argv):
     parser.add_argument("--scale-runs", type=int, help="runs per figure of the scale scenario (default: --runs)")
     parser.add_argument("--instances", default="5,10,20", help="instance counts of the scale scenario")
     parser.add_argument("--forks", default="10", help="forks of the scale scenario")
+    parser.add_argument("--scale-free", action="store_true",
+                        help="scale: also each no-change run with the free strategy, alternating (paired)")
     parser.add_argument("--json", type=Path, help="write every measurement to this file")
     parser.add_argument("--profile", action="store_true", help="also run the profile scenario")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the inventories and emulator logs")
-    parser.add_argument("--strategy", default="linear", choices=("linear", "mitogen_linear"),
-                        help="Ansible strategy of every run: linear (default) or mitogen_linear (needs mitogen)")
+    parser.add_argument("--strategy", default="linear", choices=("linear", "free", "mitogen_linear"),
+                        help="Ansible strategy of every run: linear (default), free, or mitogen_linear (needs mitogen)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -353,7 +373,7 @@ def main(argv=None) -> int:
         stack.start()
         for scenario in args.scenarios:
             if scenario == "scale":
-                sections.append(bench.scale(args.instances, args.forks, args.scale_runs))
+                sections.append(bench.scale(args.instances, args.forks, args.scale_runs, args.scale_free))
             else:
                 sections.append(getattr(bench, scenario)())
     except RunFailed as exc:
