@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -182,6 +183,11 @@ def test_role_installs_runner_units_and_private_config(installed):
     assert "Type=oneshot" in service and "--config %s" % installed["config"] in service
     assert "OnCalendar=*-*-* 02:30:00" in timer and "Persistent=true" in timer
     assert "Unit=%s.service" % installed["unit"] in timer
+    analyze = shutil.which("systemd-analyze")
+    if analyze:  # the units as systemd reads them (works without systemd running)
+        verified = subprocess.run([analyze, "verify", str(installed["service"]), str(installed["timer"])],
+                                  capture_output=True, text=True, timeout=60, check=False)
+        assert verified.returncode == 0, verified.stderr
     config_dir = installed["config"].parent
     assert stat.S_IMODE(os.stat(str(config_dir)).st_mode) == 0o700
     secrets = config_dir / (installed["extra"]["wandb_server_container_name"] + ".secrets")
@@ -429,6 +435,12 @@ def test_check_mode_writes_nothing_and_absent_keeps_the_backups(installed, stand
     assert checked.returncode == 0 and checked.recap()["changed"] > 0, checked
     assert sorted(os.listdir(str(tmp_path))) == ["play.yml"]  # nothing installed, no directory made
     assert_no_secret(checked.stdout, "the check-mode run")
+    bare = tmp_path.parent / (tmp_path.name + "-bare-python")  # a Python without site-packages: no SDK at all
+    bare.write_text("#!/bin/sh\nexec %s -S \"$@\"\n" % sys.executable)
+    bare.chmod(0o755)
+    no_sdk = run_tasks(tmp_path, tasks, dict(fresh, backup_python=str(bare)), check=True)
+    assert no_sdk.returncode != 0 and "python3-boto3" in no_sdk.stdout, no_sdk
+    assert "cannot run the backup runner: ModuleNotFoundError" in no_sdk.stdout, no_sdk
     newest = newest_backup(installed, standin)
     removed = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_state="absent"))
     assert removed.returncode == 0, removed
