@@ -86,6 +86,11 @@ def org(tmp_path_factory, standin_image, docker_client):  # pylint: disable=unus
                                  "wandb_server_admin_api_enabled": True, "wandb_server_admin_api_key": admin_key})
     deployed = Org(fleet, root, admin_key)
     try:
+        # Check mode before the first deployment: no server to read yet, so it says what it would create.
+        fresh = deployed.run(SITE, "--check")
+        assert fresh.returncode == 0, fresh.stdout[-5000:]
+        assert "this run would create 4 user(s), 2 team(s) and 3 service account(s)" in fresh.stdout
+        assert not deployed.config_dir.exists()
         first = deployed.run(SITE)
         assert first.returncode == 0, first.stdout[-5000:]
         deployed.first = first
@@ -122,6 +127,9 @@ def test_a_rerun_and_check_mode_change_nothing(org):
     again = org.run(SITE, "--tags", "org")
     assert again.returncode == 0, again.stdout[-5000:]
     assert recap(again.stdout)["changed"] == 0, again.stdout[-5000:]
+    # In sync: the user and team modules are not even called (-vvv names each module file it runs).
+    assert "Using module file" in again.stdout
+    assert "/modules/user.py" not in again.stdout and "/modules/team.py" not in again.stdout
     check = org.run(SITE, "--tags", "org", "--check")
     assert check.returncode == 0, check.stdout[-5000:]
     assert recap(check.stdout)["changed"] == 0, check.stdout[-5000:]
