@@ -262,6 +262,26 @@ def test_restore_from_a_bucket_on_a_host_without_a_local_copy(pair, docker_clien
     assert "checksums verified" in result.stdout
 
 
+def test_a_migration_that_fails_on_the_target_starts_the_source_again(pair, docker_client):
+    """B never gets ready in time after the restore: A, stopped for its backup, serves again and nothing says it
+    was migrated."""
+    fleet, _backup, digest = pair
+    fleet.hosts["rb"].update(wandb_server_health_timeout=3, wandb_server_extra_env={"STANDIN_STARTUP_SECONDS": "60"})
+    fleet.write()
+    try:
+        result = run(fleet, MIGRATE, migrate_from="ra", migrate_to="rb")
+    finally:
+        for name in ("wandb_server_health_timeout", "wandb_server_extra_env"):
+            fleet.hosts["rb"].pop(name)
+        fleet.write()
+    assert result.returncode != 0, result.stdout[-4000:]
+    assert "The migration to rb failed at" in result.stdout and "ra serves again" in result.stdout
+    a = fleet.container(docker_client, "ra")
+    assert a.status == "running" and a.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert fleet.ready("ra") and data_of(a)[0] == digest
+    assert not (Path(fleet.hosts["ra"]["wandb_server_config_dir"]) / (fleet.container_name("ra") + ".migrated")).exists()
+
+
 def test_migrate_moves_the_instance_and_stops_the_source(pair, docker_client, tmp_path):
     fleet, _backup, digest = pair
     a = fleet.container(docker_client, "ra")
