@@ -373,19 +373,9 @@ def test_backup_while_a_client_writes_restores_to_a_ready_server(installed, stan
 
 def test_status_shows_the_age_of_the_last_good_backup(installed, standin, tmp_path):
     """roles/backup/tasks/status.yml (playbooks/status.yml's backup table): the newest backup with a manifest, its
-    age, and the flag when it is older than backup_stale_hours."""
+    age, and the flag when it is older than backup_stale_hours (a timer that stopped) or when there is none. One
+    play reads three directories."""
     newest = newest_backup(installed, standin)
-    dest = tmp_path / "status.json"
-    read = {"name": "wandb_local.server.backup", "tasks_from": "status"}
-    keep = {"content": "{{ backup_status | to_json }}", "dest": str(dest), "mode": "0600"}
-    tasks = [{"name": "Read the backups", "ansible.builtin.include_role": read},
-             {"name": "Keep backup_status", "ansible.builtin.copy": keep}]
-    run = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_stale_hours=36))
-    assert run.returncode == 0, run
-    status = json.loads(dest.read_text())
-    assert status["last_backup"] == newest["created"].strftime("%Y%m%dT%H%M%SZ")
-    assert float(status["age_hours"]) < 1 and status["stale"] == "no"
-    # Only old backups (a timer that stopped): flagged.
     old_dir = tmp_path / "old"
     old_dir.mkdir()
     archive = str(old_dir / _backup.backup_name(standin["name"], "", datetime.datetime(
@@ -393,12 +383,21 @@ def test_status_shows_the_age_of_the_last_good_backup(installed, standin, tmp_pa
     with open(archive, "wb") as handle:
         handle.write(b"old")
     _backup.write_manifest(archive, standin["name"], [archive])
-    run = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_dir=str(old_dir)))
+    tasks = []
+    for index, directory in enumerate([installed["backups"], old_dir, tmp_path / "none"]):
+        tasks += [{"name": "Read the backups in %s" % directory, "vars": {"backup_dir": str(directory)},
+                   "ansible.builtin.include_role": {"name": "wandb_local.server.backup", "tasks_from": "status"}},
+                  {"name": "Keep backup_status %d" % index, "ansible.builtin.copy": {
+                      "content": "{{ backup_status | to_json }}", "dest": str(tmp_path / ("%d.json" % index)),
+                      "mode": "0600"}}]
+    extra = dict((k, v) for k, v in installed["extra"].items() if k != "backup_dir")
+    run = run_tasks(tmp_path, tasks, dict(extra, backup_stale_hours=36))
     assert run.returncode == 0, run
-    assert json.loads(dest.read_text())["stale"] == "yes (> 36 h)"
-    run = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_dir=str(tmp_path / "none")))
-    assert run.returncode == 0, run
-    assert json.loads(dest.read_text())["stale"] == "yes (none)"
+    status = [json.loads((tmp_path / ("%d.json" % index)).read_text()) for index in range(3)]
+    assert status[0]["last_backup"] == newest["created"].strftime("%Y%m%dT%H%M%SZ")
+    assert float(status[0]["age_hours"]) < 1 and status[0]["stale"] == "no"
+    assert status[1]["last_backup"] == "20260101T000000Z" and status[1]["stale"] == "yes (> 36 h)"
+    assert status[2]["last_backup"] == "none" and status[2]["stale"] == "yes (none)"
 
 
 def test_azure_copy_and_fetch(installed, standin, run_module, tmp_path):
@@ -427,24 +426,29 @@ def test_azure_copy_and_fetch(installed, standin, run_module, tmp_path):
 
 
 def test_check_mode_writes_nothing_and_absent_keeps_the_backups(installed, standin, tmp_path):
-    tasks = [{"name": "Scheduled backups", "ansible.builtin.include_role": {"name": "wandb_local.server.backup"}}]
-    fresh = dict(installed["extra"], backup_config_dir=str(tmp_path / "config"),
-                 backup_lib_dir=str(tmp_path / "lib"), backup_runner_path=str(tmp_path / "libexec" / "runner"),
-                 backup_dir=str(tmp_path / "backups"))
-    checked = run_tasks(tmp_path, tasks, fresh, check=True)
-    assert checked.returncode == 0 and checked.recap()["changed"] > 0, checked
-    assert sorted(os.listdir(str(tmp_path))) == ["play.yml"]  # nothing installed, no directory made
-    assert_no_secret(checked.stdout, "the check-mode run")
-    bare = tmp_path.parent / (tmp_path.name + "-bare-python")  # a Python without site-packages: no SDK at all
-    bare.write_text("#!/bin/sh\nexec %s -S \"$@\"\n" % sys.executable)
-    bare.chmod(0o755)
-    no_sdk = run_tasks(tmp_path, tasks, dict(fresh, backup_python=str(bare)), check=True)
-    assert no_sdk.returncode != 0 and "python3-boto3" in no_sdk.stdout, no_sdk
-    assert "cannot run the backup runner: ModuleNotFoundError" in no_sdk.stdout, no_sdk
+    """One play: the role in check mode on a new host (nothing written), then backup_state absent on the installed
+    one (units and configuration gone, backups kept). A second: a backup_python without the SDKs is refused."""
+    fresh = {"backup_config_dir": str(tmp_path / "config"), "backup_lib_dir": str(tmp_path / "lib"),
+             "backup_runner_path": str(tmp_path / "libexec" / "runner"), "backup_dir": str(tmp_path / "backups")}
+    kept = dict((k, installed["extra"][k]) for k in fresh)
+    extra = dict((k, v) for k, v in installed["extra"].items() if k not in fresh)
     newest = newest_backup(installed, standin)
-    removed = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_state="absent"))
-    assert removed.returncode == 0, removed
+    tasks = [{"name": "Scheduled backups in check mode", "vars": fresh, "ansible.builtin.include_role": {
+                  "name": "wandb_local.server.backup", "apply": {"check_mode": True}}},
+             {"name": "Scheduled backups removed", "vars": dict(kept, backup_state="absent"),
+              "ansible.builtin.include_role": {"name": "wandb_local.server.backup"}}]
+    run = run_tasks(tmp_path, tasks, extra)
+    assert run.returncode == 0, run
+    assert sorted(os.listdir(str(tmp_path))) == ["play.yml"]  # nothing installed, no directory made
+    assert_no_secret(run.stdout, "the run")
     assert not installed["service"].exists() and not installed["timer"].exists()
     assert not installed["config"].exists()
     assert os.path.isfile(newest["archive"]) and os.path.isfile(newest["manifest"])
     # (The last test of the module: the units of the shared installation are gone now.)
+    bare = tmp_path.parent / (tmp_path.name + "-bare-python")  # a Python without site-packages: no SDK at all
+    bare.write_text("#!/bin/sh\nexec %s -S \"$@\"\n" % sys.executable)
+    bare.chmod(0o755)
+    tasks = [{"name": "Scheduled backups", "ansible.builtin.include_role": {"name": "wandb_local.server.backup"}}]
+    no_sdk = run_tasks(tmp_path, tasks, dict(installed["extra"], backup_python=str(bare), **fresh), check=True)
+    assert no_sdk.returncode != 0 and "python3-boto3" in no_sdk.stdout, no_sdk
+    assert "cannot run the backup runner: ModuleNotFoundError" in no_sdk.stdout, no_sdk
