@@ -163,6 +163,20 @@ def test_exclusive_lists_first_then_removes_exactly_the_dropped_user(org, tmp_pa
     assert after["teams"]["vision"]["members"] == {"ada@example.com": "admin", "bob@example.com": "member"}
 
 
+def test_exclusive_removes_unlisted_members_and_service_accounts(org, tmp_path):
+    kept = [user for user in USERS if user["email"] != "carol@example.com"]
+    nlp_trimmed = [team if team["name"] != "nlp" else dict(team, members=team["members"][:1],
+                                                           service_accounts=team["service_accounts"][:1])
+                   for team in teams(org.eval_key_file)]
+    result = org.run(SITE, "--tags", "org", wandb_org_exclusive=True, wandb_org_users=kept, wandb_org_teams=nlp_trimmed)
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert removal_lines(result.stdout) == ["team nlp: member dan@example.com", "team nlp: service account eval"]
+    after = org.read_back(tmp_path / "after")
+    assert after["teams"]["nlp"] == {"members": {"bob@example.com": "admin"}, "service_accounts": ["ci"]}, after
+    assert after["teams"]["vision"]["service_accounts"] == ["ci"]
+    assert "dan@example.com" in after["users"]
+
+
 def test_status_shows_the_version_the_server_reports(org, tmp_path):
     rows_file = tmp_path / "status.json"
     result = org.fleet.run(STATUS, "-e", "wandb_status_file=%s" % rows_file)
