@@ -9,7 +9,6 @@ from an S3 bucket (moto) onto a host with no local copy; migrate A -> B (A stopp
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re

@@ -25,8 +25,8 @@ def test_the_newest_complete_backup_of_the_container_is_chosen_and_verified(run_
     make(tmp_path, "wandb-local-2", 4)  # another container
     result = run_module(backup_info, {"path": str(tmp_path), "container_name": "wandb-local"}, check_mode=True)
     assert not result.failed and not result.changed, result
-    assert [b["path"].rsplit("-", 2)[1] for b in result["backups"]] == ["20261103T030000Z", "20261102T030000Z",
-                                                                         "20261101T030000Z"]
+    times = [b["path"].rsplit("-", 2)[1] for b in result["backups"]]
+    assert times == ["20261103T030000Z", "20261102T030000Z", "20261101T030000Z"]
     selected = result["selected"]
     assert selected["path"] == str(newest) and selected["verified"] and selected["problems"] == []
     assert selected["manifest"]["image"] == "wandb/local:0.74.0"
