@@ -433,8 +433,8 @@ def test_check_mode_writes_nothing_and_absent_keeps_the_backups(installed, stand
     kept = dict((k, installed["extra"][k]) for k in fresh)
     extra = dict((k, v) for k, v in installed["extra"].items() if k not in fresh)
     newest = newest_backup(installed, standin)
-    tasks = [{"name": "Scheduled backups in check mode", "vars": fresh, "ansible.builtin.include_role": {
-                  "name": "wandb_local.server.backup", "apply": {"check_mode": True}}},
+    in_check_mode = {"name": "wandb_local.server.backup", "apply": {"check_mode": True}}
+    tasks = [{"name": "Scheduled backups in check mode", "vars": fresh, "ansible.builtin.include_role": in_check_mode},
              {"name": "Scheduled backups removed", "vars": dict(kept, backup_state="absent"),
               "ansible.builtin.include_role": {"name": "wandb_local.server.backup"}}]
     run = run_tasks(tmp_path, tasks, extra)

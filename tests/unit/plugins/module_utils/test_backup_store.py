@@ -37,8 +37,8 @@ class MemoryStore(object):
 
 
 def make_backup(directory, container, day):
-    archive = os.path.join(str(directory), _backup.backup_name(container, "", datetime.datetime(2026, 1, day,
-                                                                                                   tzinfo=UTC)))
+    when = datetime.datetime(2026, 1, day, tzinfo=UTC)
+    archive = os.path.join(str(directory), _backup.backup_name(container, "", when))
     with open(archive, "wb") as handle:
         handle.write(b"vol of day %d" % day)
     return _backup.write_manifest(archive, container, [archive])[0]
@@ -79,8 +79,8 @@ def test_fetch_the_newest_of_a_container_verified_and_private(tmp_path):
     for day in (1, 3, 2):
         st.upload_backup(store, make_backup(tmp_path / "src", "w", day))
     st.upload_backup(store, make_backup(tmp_path / "src", "w-other", 9))
-    assert [n[:len("w-20260103")] for n in st.remote_backups(store, "w")] == ["w-20260103", "w-20260102",
-                                                                             "w-20260101"]
+    found = [n[:len("w-20260103")] for n in st.remote_backups(store, "w")]
+    assert found == ["w-20260103", "w-20260102", "w-20260101"]
     manifest, fetched, _warning = st.fetch_backup(store, str(tmp_path / "dest"), container_name="w")
     assert os.path.basename(manifest).startswith("w-20260103T") and len(fetched) == 2
     assert _backup.verify_backup(manifest) == []
