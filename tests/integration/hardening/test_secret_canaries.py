@@ -10,7 +10,7 @@ the LDAP bind password (its pre-flight is off here: tests/integration/settings_a
 slapd) and the user:password of HTTP_PROXY and HTTPS_PROXY. Then, each
 with `-vvv --diff`: validate.yml, site.yml (converge, --check, no change), status.yml writing its rows file,
 upgrade.yml to a new release, upgrade.yml to a broken release that rolls back, restore_access.yml on and off,
-reset_password.yml. No canary may appear in any output, and every file the runs wrote that holds one (the env
+reset_password.yml, restore.yml (--check, then the newest backup back). No canary may appear in any output, and every file the runs wrote that holds one (the env
 file, backups, password files, the status rows) is 0600 in a 0700 directory.
 
 The canaries are searched for in pieces too (each part of the bucket password between "/" and "@"), so a URL
@@ -177,6 +177,8 @@ def runs(tmp_path_factory, docker_client, smtp_server):
         run("restore_access on", "restore_access.yml", "-e", "restore=true")
         run("restore_access off", "restore_access.yml", "-e", "restore=false")
         run("reset_password", "reset_password.yml", "-e", "email=admin@canary.test")
+        run("restore --check", "restore.yml", "--check")  # the newest backup (the failed upgrade's), back
+        run("restore", "restore.yml")
         run("status again", "status.yml", "-e", "wandb_status_file=%s" % status_file)
         yield {"runs": done, "pieces": pieces, "root": root, "fleet": fleet, "status_file": status_file}
     finally:
