@@ -10,8 +10,9 @@ the LDAP bind password (its pre-flight is off here: tests/integration/settings_a
 slapd) and the user:password of HTTP_PROXY and HTTPS_PROXY. Then, each
 with `-vvv --diff`: validate.yml, site.yml (converge, --check, no change), status.yml writing its rows file,
 upgrade.yml to a new release, upgrade.yml to a broken release that rolls back, restore_access.yml on and off,
-reset_password.yml, restore.yml (--check, then the newest backup back). No canary may appear in any output, and every file the runs wrote that holds one (the env
-file, backups, password files, the status rows) is 0600 in a 0700 directory.
+reset_password.yml, restore.yml (--check, then the newest backup back). No canary may appear in any output, and
+every file the runs wrote that holds one (the env file, backups, password files, the status rows) is 0600 in a 0700
+directory.
 
 The canaries are searched for in pieces too (each part of the bucket password between "/" and "@"), so a URL
 parser that splits the value cannot hide a partial leak.
