@@ -278,7 +278,8 @@ def test_a_migration_that_fails_on_the_target_starts_the_source_again(pair, dock
     a = fleet.container(docker_client, "ra")
     assert a.status == "running" and a.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
     assert fleet.ready("ra") and data_of(a)[0] == digest
-    assert not (Path(fleet.hosts["ra"]["wandb_server_config_dir"]) / (fleet.container_name("ra") + ".migrated")).exists()
+    record = Path(fleet.hosts["ra"]["wandb_server_config_dir"]) / (fleet.container_name("ra") + ".migrated")
+    assert not record.exists()
 
 
 def test_migrate_moves_the_instance_and_stops_the_source(pair, docker_client, tmp_path):
@@ -323,5 +324,6 @@ def test_rollback_brings_the_source_back_with_its_data(pair, docker_client):
     wait_ready(fleet, "ra")
     assert data_of(a)[0] == digest
     assert sh(a, "cat /vol/restore-test/after.txt").strip() == "written-after-the-first-backup"
-    assert not (Path(fleet.hosts["ra"]["wandb_server_config_dir"]) / (fleet.container_name("ra") + ".migrated")).exists()
+    record = Path(fleet.hosts["ra"]["wandb_server_config_dir"]) / (fleet.container_name("ra") + ".migrated")
+    assert not record.exists()
     assert "serves again" in result.stdout
