@@ -296,8 +296,8 @@ def policies_equal(a, b):
 def validate_actions(actions, state="present"):
     bad = [a for a in actions if not a.startswith("sqs:")]
     if state == "present" and (not actions or bad):
-        return "%s must be a non-empty list of sqs:* actions; not allowed here: %s" % (setting("actions"),
-                                                                                        ", ".join(bad))
+        return "%s must be a non-empty list of sqs:* actions; not allowed here: %s" % (
+            setting("actions"), ", ".join(bad))
     return ""
 
 

@@ -87,15 +87,10 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     aws_argument_spec,
     check_bucket_name,
 )
-# The step itself lives in module_utils (shared with aws_storage); its names stay importable from here.
-from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (  # noqa: F401
-    CONFIG_KEYS,
+# The step itself lives in module_utils (shared with aws_storage).
+from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (
     DEFAULT_NOTIFICATION_ID,
-    build_queue_config,
     ensure_notification,
-    merged_config,
-    normalize_config,
-    normalize_filter,
     validate_queue_arn,
 )
 

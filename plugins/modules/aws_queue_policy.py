@@ -95,15 +95,10 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     AWSHelper,
     aws_argument_spec,
 )
-# The step itself lives in module_utils (shared with aws_storage); its names stay importable from here.
-from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (  # noqa: F401
+# The step itself lives in module_utils (shared with aws_storage).
+from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (
     DEFAULT_SID,
-    build_statement,
     ensure_queue_policy,
-    merged_policy,
-    normalize_statement,
-    policies_equal,
-    policy_statements,
     validate_actions,
 )
 

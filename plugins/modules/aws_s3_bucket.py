@@ -99,15 +99,8 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     aws_argument_spec,
     check_bucket_name,
 )
-# The step itself lives in module_utils (shared with aws_storage); its names stay importable from here.
-from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (  # noqa: F401
-    PRIVATE,
-    bucket_region,
-    ensure_bucket,
-    read_encryption,
-    read_public_access_block,
-    resolve_kms_key,
-)
+# The step itself lives in module_utils (shared with aws_storage).
+from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import ensure_bucket
 
 
 def main():

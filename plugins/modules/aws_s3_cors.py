@@ -98,13 +98,11 @@ from ansible_collections.wandb_local.server.plugins.module_utils._aws import (
     aws_argument_spec,
     check_bucket_name,
 )
-# The step itself lives in module_utils (shared with aws_storage); its names stay importable from here.
-from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (  # noqa: F401
+# The step itself lives in module_utils (shared with aws_storage).
+from ansible_collections.wandb_local.server.plugins.module_utils._aws_storage import (
     DEFAULT_CORS_ID,
     cors_rule_of,
     ensure_cors,
-    normalize_rule,
-    s3_rule,
 )
 
 

@@ -12,7 +12,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ReadTimeoutError
 
-from ansible_collections.wandb_local.server.plugins.module_utils import _aws
+from ansible_collections.wandb_local.server.plugins.module_utils import _aws, _aws_storage
 from ansible_collections.wandb_local.server.plugins.modules import (
     aws_bucket_notification,
     aws_queue_policy,
@@ -209,7 +209,7 @@ def test_queue_policy_is_merged_not_clobbered(fake_aws, run_module):
 def test_queue_policy_replaces_our_outdated_statement_and_is_then_stable(fake_aws, run_module):
     wide = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage",
             "sqs:GetQueueUrl"]
-    old = aws_queue_policy.build_statement("WandbLocalBucketNotifications", ["sqs:SendMessage"], QUEUE_ARN,
+    old = _aws_storage.build_statement("WandbLocalBucketNotifications", ["sqs:SendMessage"], QUEUE_ARN,
                                            "arn:aws:s3:::old-bucket", "123456789012")
     queue_answers(fake_aws, {"Version": "2012-10-17", "Statement": [FOREIGN_STATEMENT, old]})
     args = dict(CONN, queue="wandb-q", bucket="wandb-files", actions=wide)
@@ -235,7 +235,7 @@ def test_queue_policy_check_mode_and_absent(fake_aws, run_module):
     result = run_module(aws_queue_policy, dict(CONN, queue="wandb-q", bucket="wandb-files"), check_mode=True)
     assert result.changed and "set_queue_attributes" not in fake_aws.ops()
 
-    ours = aws_queue_policy.build_statement("WandbLocalBucketNotifications", ["sqs:SendMessage"], QUEUE_ARN,
+    ours = _aws_storage.build_statement("WandbLocalBucketNotifications", ["sqs:SendMessage"], QUEUE_ARN,
                                             "arn:aws:s3:::wandb-files", "123456789012")
     queue_answers(fake_aws, {"Version": "2012-10-17", "Statement": [FOREIGN_STATEMENT, ours]})
     result = run_module(aws_queue_policy, dict(CONN, queue="wandb-q", state="absent"))
@@ -302,7 +302,7 @@ def test_adopted_bucket_with_kms_key_is_stable(fake_aws, run_module):
     fake_aws.answers.update({
         ("s3", "head_bucket"): {"ResponseMetadata": {"HTTPHeaders": {"x-amz-bucket-region": "us-east-1"}}},
         ("kms", "describe_key"): {"KeyMetadata": {"Arn": key_arn}},
-        ("s3", "get_public_access_block"): {"PublicAccessBlockConfiguration": dict(aws_s3_bucket.PRIVATE)},
+        ("s3", "get_public_access_block"): {"PublicAccessBlockConfiguration": dict(_aws_storage.PRIVATE)},
         ("s3", "get_bucket_encryption"): {"ServerSideEncryptionConfiguration": {"Rules": [{
             "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]}},
     })
@@ -456,16 +456,16 @@ READS = ["head_bucket", "get_public_access_block", "get_bucket_encryption", "get
 
 def storage_in_place(fake):
     """Answers of an account where the storage role already ran."""
-    ours = aws_queue_policy.build_statement("WandbLocalBucketNotifications", ["sqs:SendMessage"], QUEUE_ARN,
+    ours = _aws_storage.build_statement("WandbLocalBucketNotifications", ["sqs:SendMessage"], QUEUE_ARN,
                                             "arn:aws:s3:::wandb-files", "123456789012")
     queue_answers(fake, {"Version": "2012-10-17", "Statement": [FOREIGN_STATEMENT, ours]})
     fake.answers.update({
         ("s3", "head_bucket"): {"ResponseMetadata": {"HTTPHeaders": {"x-amz-bucket-region": "us-east-1"}}},
-        ("s3", "get_public_access_block"): {"PublicAccessBlockConfiguration": dict(aws_s3_bucket.PRIVATE)},
+        ("s3", "get_public_access_block"): {"PublicAccessBlockConfiguration": dict(_aws_storage.PRIVATE)},
         ("s3", "get_bucket_encryption"): {"ServerSideEncryptionConfiguration": {"Rules": [
             {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}},
         ("s3", "get_bucket_notification_configuration"): {"QueueConfigurations": [
-            aws_bucket_notification.build_queue_config("wandb-local-object-created", QUEUE_ARN,
+            _aws_storage.build_queue_config("wandb-local-object-created", QUEUE_ARN,
                                                        ["s3:ObjectCreated:*"])]},
         ("s3", "get_bucket_cors"): {"CORSRules": [OUR_CORS]},
     })
