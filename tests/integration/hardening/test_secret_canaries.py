@@ -138,8 +138,8 @@ def runs(tmp_path_factory, docker_client, smtp_server):
         "wandb_server_registry_password": values["registry_password"],
         "wandb_server_health_timeout": 30,
         # Advanced settings with secrets (docs/advanced_settings.md).
-        "wandb_server_email_sink": "smtp://canary%%40example.com:%s@127.0.0.1:%d" % (values["smtp_password"],
-                                                                                  smtp_server["port"]),
+        "wandb_server_email_sink": "smtp://canary%%40example.com:%s@127.0.0.1:%d" % (
+            values["smtp_password"], smtp_server["port"]),
         "wandb_server_ldap_address": "ldaps://ldap.internal:636",
         "wandb_server_ldap_base_dn": "dc=canary,dc=test",
         "wandb_server_ldap_bind_dn": "cn=wandb,dc=canary,dc=test",

@@ -71,8 +71,8 @@ class Org:
         return sdk_read_back(home, self.url, self.admin_key, ["vision", "nlp"])
 
     def service_keys(self):
-        return {path.name: path.read_text().strip() for path in [self.key_dir / "vision.ci.key",
-                                                                  self.key_dir / "nlp.ci.key", self.eval_key_file]}
+        paths = [self.key_dir / "vision.ci.key", self.key_dir / "nlp.ci.key", self.eval_key_file]
+        return {path.name: path.read_text().strip() for path in paths}
 
 
 @pytest.fixture(scope="module")

@@ -41,8 +41,8 @@ def test_names_and_spellings():
     assert env == {"GORILLA_DISABLE_SSO_PROVISIONING": "true"}
     # read back in either spelling
     values, names, _conflicts = settings_from_env({"DISABLE_SSO_PROVISIONING": "true"})
-    assert values == {"disable_sso_provisioning": "true"} and names == {"disable_sso_provisioning":
-                                                                         "DISABLE_SSO_PROVISIONING"}
+    assert values == {"disable_sso_provisioning": "true"}
+    assert names == {"disable_sso_provisioning": "DISABLE_SSO_PROVISIONING"}
     set_vars, unset = env_changes({"disable_sso_provisioning": True}, "gorilla")
     assert set_vars == {"GORILLA_DISABLE_SSO_PROVISIONING": "true"} and unset == ["DISABLE_SSO_PROVISIONING"]
 
