@@ -33,9 +33,9 @@ CASES = {
     "org_member_both_names": ({"wandb_org_teams": [{"name": "vision", "members": [{"email": "ada@example.com",
                                                                                    "username": "ada"}]}]},
                               "wandb_org_teams", "exactly one of the two"),
-    "org_key_file_relative": ({"wandb_org_teams": [{"name": "vision", "service_accounts": [{
-                                  "name": "ci", "key_file": "keys/ci.key"}]}]},
-                              "wandb_org_teams", "absolute key_file"),
+    "org_key_file_relative": (
+        {"wandb_org_teams": [{"name": "vision", "service_accounts": [{"name": "ci", "key_file": "keys/ci.key"}]}]},
+        "wandb_org_teams", "absolute key_file"),
     "org_exclusive_member_unlisted": ({"wandb_org_exclusive": True, "wandb_org_users": [{"email": "bob@example.com"}],
                                        "wandb_org_teams": [TEAM]}, "wandb_org_users", "Add them to wandb_org_users"),
     "org_exclusive_without_users": ({"wandb_org_exclusive": True, "wandb_org_teams": [{"name": "vision"}]},

@@ -210,7 +210,7 @@ def test_queue_policy_replaces_our_outdated_statement_and_is_then_stable(fake_aw
     wide = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage",
             "sqs:GetQueueUrl"]
     old = _aws_storage.build_statement("WandbLocalBucketNotifications", ["sqs:SendMessage"], QUEUE_ARN,
-                                           "arn:aws:s3:::old-bucket", "123456789012")
+                                       "arn:aws:s3:::old-bucket", "123456789012")
     queue_answers(fake_aws, {"Version": "2012-10-17", "Statement": [FOREIGN_STATEMENT, old]})
     args = dict(CONN, queue="wandb-q", bucket="wandb-files", actions=wide)
     result = run_module(aws_queue_policy, args)
@@ -236,7 +236,7 @@ def test_queue_policy_check_mode_and_absent(fake_aws, run_module):
     assert result.changed and "set_queue_attributes" not in fake_aws.ops()
 
     ours = _aws_storage.build_statement("WandbLocalBucketNotifications", ["sqs:SendMessage"], QUEUE_ARN,
-                                            "arn:aws:s3:::wandb-files", "123456789012")
+                                        "arn:aws:s3:::wandb-files", "123456789012")
     queue_answers(fake_aws, {"Version": "2012-10-17", "Statement": [FOREIGN_STATEMENT, ours]})
     result = run_module(aws_queue_policy, dict(CONN, queue="wandb-q", state="absent"))
     assert result.changed
@@ -457,7 +457,7 @@ READS = ["head_bucket", "get_public_access_block", "get_bucket_encryption", "get
 def storage_in_place(fake):
     """Answers of an account where the storage role already ran."""
     ours = _aws_storage.build_statement("WandbLocalBucketNotifications", ["sqs:SendMessage"], QUEUE_ARN,
-                                            "arn:aws:s3:::wandb-files", "123456789012")
+                                        "arn:aws:s3:::wandb-files", "123456789012")
     queue_answers(fake, {"Version": "2012-10-17", "Statement": [FOREIGN_STATEMENT, ours]})
     fake.answers.update({
         ("s3", "head_bucket"): {"ResponseMetadata": {"HTTPHeaders": {"x-amz-bucket-region": "us-east-1"}}},
@@ -466,7 +466,7 @@ def storage_in_place(fake):
             {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}},
         ("s3", "get_bucket_notification_configuration"): {"QueueConfigurations": [
             _aws_storage.build_queue_config("wandb-local-object-created", QUEUE_ARN,
-                                                       ["s3:ObjectCreated:*"])]},
+                                            ["s3:ObjectCreated:*"])]},
         ("s3", "get_bucket_cors"): {"CORSRules": [OUR_CORS]},
     })
 
