@@ -200,6 +200,24 @@ def test_role_installs_runner_units_and_private_config(installed):
         assert_no_secret(text, where)
 
 
+def test_unit_paths_with_spaces_are_refused_and_backup_dir_may_have_them(tmp_path):
+    """systemd splits ExecStart=/Environment= at spaces: the preflight names the unit path that has one (before
+    anything is written); backup_dir, only in the JSON configuration, may have spaces."""
+    spaced = tmp_path / "with space"
+    extra = {"wandb_server_container_name": "review-spaces", "backup_dir": str(spaced / "backups"),
+             "backup_config_dir": str(spaced / "config"), "backup_lib_dir": str(tmp_path / "lib"),
+             "backup_runner_path": str(tmp_path / "libexec" / "runner"), "backup_python": sys.executable}
+    tasks = [{"name": "Backup preflight",
+              "ansible.builtin.include_role": {"name": "wandb_local.server.backup", "tasks_from": "preflight"}}]
+    refused = run_tasks(tmp_path, tasks, extra)
+    assert refused.returncode != 0, refused
+    assert "backup_config_dir: the service's ExecStart= and Environment= lines name" in refused.stdout, refused
+    assert "backup_dir may have spaces" in refused.stdout and "backup_lib_dir:" not in refused.stdout, refused
+    accepted = run_tasks(tmp_path, tasks, dict(extra, backup_config_dir=str(tmp_path / "config")))
+    assert accepted.returncode == 0, accepted
+    assert not spaced.exists()
+
+
 def test_scheduled_backup_fires(installed, standin, boto):
     rc, out, err = exec_start(installed)
     assert rc == 0, err
