@@ -602,8 +602,11 @@ def check_ldap_attributes(value):
 
 
 def check_ldap_group_allow_list(value):
-    return ["ldap_group_allow_list: %r: a group must not be empty nor contain a comma" % (item,)
-            for item in _items(value) if not item.strip()]
+    """The server reads LOCAL_LDAP_GROUP_ALLOW_LIST comma separated: an item with a comma (a group's DN, as memberOf
+    gives it) would become several groups."""
+    return ["ldap_group_allow_list: %r: a group must not be empty nor contain a comma (the server splits the list at "
+            "commas, so a DN cannot be listed: use a group attribute without commas, e.g. gidNumber)" % (item,)
+            for item in _items(value) if not item.strip() or "," in item]
 
 
 def check_ldap(after):

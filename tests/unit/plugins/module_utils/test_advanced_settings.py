@@ -118,6 +118,7 @@ def test_good_values_pass():
     ("ldap_attributes", {"group": "gidNumber"}, "needs the e-mail attribute"),
     ("ldap_attributes", {"email": "m a i l"}, "is not an LDAP attribute name"),
     ("ldap_group_allow_list", [" "], "must not be empty"),
+    ("ldap_group_allow_list", ["CN=ML Engineers,OU=Groups,DC=example,DC=com"], "nor contain a comma"),
 ])
 def test_bad_values_name_the_setting_and_never_a_secret(key, value, message):
     settings = dict(GOOD, **{key: value})
