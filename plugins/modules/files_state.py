@@ -1,0 +1,135 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to wandb_local.server
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: files_state
+version_added: 0.3.0
+author: wandb_local.server maintainers (!UNKNOWN)
+short_description: Whether directories and files are exactly as wanted, in one read-only look
+description:
+  - Finds in one process whether directories exist with their owner, group and mode, and whether files hold exactly a
+    given text with their owner, group and mode, the way M(ansible.builtin.file) and M(ansible.builtin.copy) with
+    C(content) would leave them. A role runs it first and its install tasks only when something differs, so a run
+    that changes nothing costs one module run instead of one per file (the backup role does so).
+  - Never changes anything. Drift messages name paths and what differs, never a file's content.
+options:
+  directories:
+    description: Directories that must exist with this owner, group and mode (unset ones are not compared).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path: {description: The directory., type: path, required: true}
+      owner: {description: User name or uid., type: raw}
+      group: {description: Group name or gid., type: raw}
+      mode: {description: Octal mode such as V(0700)., type: raw}
+  files:
+    description: Files that must hold exactly this text, with this owner, group and mode.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path: {description: The file., type: path, required: true}
+      content: {description: Its text., type: str, required: true}
+      owner: {description: User name or uid., type: raw}
+      group: {description: Group name or gid., type: raw}
+      mode: {description: Octal mode such as V(0644)., type: raw}
+  secret_files:
+    description: Like O(files), for files whose text is secret (never shown, not even in C(-vvv)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path: {description: The file., type: path, required: true}
+      content: {description: Its text., type: str, required: true}
+      owner: {description: User name or uid., type: raw}
+      group: {description: Group name or gid., type: raw}
+      mode: {description: Octal mode such as V(0600)., type: raw}
+  probe:
+    description: Paths whose existence is reported in RV(exists) (such as C(/run/systemd/system)), saving a
+      M(ansible.builtin.stat) each.
+    type: list
+    elements: path
+    default: []
+extends_documentation_fragment:
+  - wandb_local.server._attributes.read_only
+"""
+
+EXAMPLES = r"""
+- name: Check whether the runner and its configuration are installed as wanted (read only)
+  wandb_local.server.files_state:
+    directories:
+      - {path: /etc/wandb-local-backup, owner: root, group: root, mode: "0700"}
+    files:
+      - {path: /etc/wandb-local-backup/wandb-local.json, content: "{{ config | to_nice_json }}\n", mode: "0600"}
+    probe: [/run/systemd/system]
+  register: installed
+
+- name: Install (something differs)
+  ansible.builtin.include_tasks: install.yml
+  when: not installed.in_sync
+"""
+
+RETURN = r"""
+in_sync:
+  description: Whether every directory and file is as wanted.
+  returned: always
+  type: bool
+drift:
+  description: What differs, one line each (paths and attributes, never content).
+  returned: always
+  type: list
+  elements: str
+  sample: ["file /etc/wandb-local-backup/wandb-local.json: content differs"]
+exists:
+  description: For each O(probe) path, whether it exists.
+  returned: always
+  type: dict
+  sample: {/run/systemd/system: false}
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wandb_local.server.plugins.module_utils import _server_state as ss
+
+_ATTRIBUTES = dict(owner=dict(type="raw"), group=dict(type="raw"), mode=dict(type="raw"))
+
+
+def main():
+    file_options = dict(path=dict(type="path", required=True), content=dict(type="str", required=True),
+                        **_ATTRIBUTES)
+    # The texts of secret files are masked; their paths, owners and modes stay readable in the output.
+    secret_file_options = dict(file_options, content=dict(type="str", required=True, no_log=True))
+    module = AnsibleModule(
+        argument_spec=dict(
+            directories=dict(type="list", elements="dict", default=[],
+                             options=dict(path=dict(type="path", required=True), **_ATTRIBUTES)),
+            files=dict(type="list", elements="dict", default=[], options=file_options),
+            secret_files=dict(type="list", elements="dict", default=[], options=secret_file_options),
+            probe=dict(type="list", elements="path", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    for item in p["directories"] + p["files"] + p["secret_files"]:
+        try:
+            ss.octal_mode(item["mode"])
+        except ValueError:
+            module.fail_json(msg="files_state: mode %r of %s is not an octal mode such as '0700'"
+                             % (item["mode"], item["path"]))
+    drift = []
+    for item in p["directories"]:
+        drift += ss.check_directory(item["path"], item["owner"], item["group"], item["mode"])
+    for item in p["files"] + p["secret_files"]:
+        drift += ss.check_file(item["path"], item["content"], item["owner"], item["group"], item["mode"])
+    exists = dict((path, os.path.exists(path)) for path in p["probe"])
+    module.exit_json(changed=False, in_sync=not drift, drift=drift, exists=exists)
+
+
+if __name__ == "__main__":
+    main()
