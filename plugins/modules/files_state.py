@@ -110,7 +110,8 @@ def main():
             directories=dict(type="list", elements="dict", default=[],
                              options=dict(path=dict(type="path", required=True), **_ATTRIBUTES)),
             files=dict(type="list", elements="dict", default=[], options=file_options),
-            secret_files=dict(type="list", elements="dict", default=[], options=secret_file_options),
+            # no_log on the texts alone (secret_file_options): masking the whole list would mask every path and mode.
+            secret_files=dict(type="list", elements="dict", default=[], options=secret_file_options, no_log=False),
             probe=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
