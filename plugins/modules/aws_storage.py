@@ -154,7 +154,20 @@ def main():
         module.fail_json(msg=error)
 
     aws = AWSHelper(module)
-    steps = [("bucket", ensure_bucket(aws, bucket, params["encryption"], params["kms_key_id"], "bucket"))]
+    steps = []
+    fail_json = module.fail_json
+
+    def fail_after_changes(**kwargs):
+        # A step failed after earlier ones changed something (a bucket made, then SQS down): the result says so, or
+        # the run's recap would hide what it did.
+        done = [name for name, step in steps if step["changed"]]
+        if done:
+            kwargs.setdefault("changed", True)
+            kwargs.setdefault("changed_steps", done)
+        fail_json(**kwargs)
+
+    module.fail_json = fail_after_changes
+    steps.append(("bucket", ensure_bucket(aws, bucket, params["encryption"], params["kms_key_id"], "bucket")))
     queue = ensure_queue(aws, params["queue"], want_policy=True)
     attributes = queue.pop("_policy_attributes")
     steps.append(("queue", queue))

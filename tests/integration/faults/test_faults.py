@@ -81,7 +81,8 @@ def test_aws_down_slow_half_done_then_recovered(moto_endpoint, boto, tmp_path):
         assert half.returncode != 0, half.output[-3000:]
         assert seconds < PLAYBOOK_BOUND, "took %.0fs" % seconds
         assert "did not answer within the timeout" in failure_messages(half.output)
-        assert half.recap()["changed"] >= 1  # the bucket
+        # One task (aws_storage): Ansible's recap counts no change for a failed task, so the result says what changed.
+        assert '"changed": true, "changed_steps": ["bucket"]' in half.output, half.output[-4000:]
         assert name in bucket_names(boto) and not queue_exists(boto, name)
 
         # Recovered: the next run finishes what was left (queue, policy, notification, CORS)...
