@@ -116,6 +116,38 @@ def _attributes(what, path, info, owner, group, mode):
     return drift
 
 
+def checked_paths_argument_spec():
+    """The ``directories`` and ``files`` options (doc fragment wandb_local.server._checked_paths)."""
+    attributes = dict(owner=dict(type="raw"), group=dict(type="raw"), mode=dict(type="raw"))
+    return dict(
+        directories=dict(type="list", elements="dict", default=[],
+                         options=dict(path=dict(type="path", required=True), **attributes)),
+        files=dict(type="list", elements="dict", default=[],
+                   options=dict(path=dict(type="path", required=True), content=dict(type="str", required=True),
+                                **attributes)),
+    )
+
+
+def bad_mode(items):
+    """The first ``(mode, path)`` of ``items`` whose mode is not octal, else None."""
+    for item in items:
+        try:
+            octal_mode(item["mode"])
+        except ValueError:
+            return item["mode"], item["path"]
+    return None
+
+
+def check_paths(directories, files):
+    """Drift of the ``directories`` and ``files`` options' entries."""
+    drift = []
+    for item in directories:
+        drift += check_directory(item["path"], item["owner"], item["group"], item["mode"])
+    for item in files:
+        drift += check_file(item["path"], item["content"], item["owner"], item["group"], item["mode"])
+    return drift
+
+
 def check_directory(path, owner=None, group=None, mode=None):
     """A directory (followed like ansible.builtin.file does) with this owner, group and mode."""
     try:

@@ -16,29 +16,9 @@ description:
     that changes nothing costs one module run instead of one per file (the backup role does so).
   - Never changes anything. Drift messages name paths and what differs, never a file's content.
 options:
-  directories:
-    description: Directories that must exist with this owner, group and mode (unset ones are not compared).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path: {description: The directory., type: path, required: true}
-      owner: {description: User name or uid., type: raw}
-      group: {description: Group name or gid., type: raw}
-      mode: {description: Octal mode such as V(0700)., type: raw}
-  files:
-    description: Files that must hold exactly this text, with this owner, group and mode.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path: {description: The file., type: path, required: true}
-      content: {description: Its text., type: str, required: true}
-      owner: {description: User name or uid., type: raw}
-      group: {description: Group name or gid., type: raw}
-      mode: {description: Octal mode such as V(0644)., type: raw}
   secret_files:
-    description: Like O(files), for files whose text is secret (never shown, not even in C(-vvv)).
+    description: Like O(files), for files whose text is secret (never shown, not even in C(-vvv)); the paths,
+      owners and modes are shown.
     type: list
     elements: dict
     default: []
@@ -55,6 +35,7 @@ options:
     elements: path
     default: []
 extends_documentation_fragment:
+  - wandb_local.server._checked_paths
   - wandb_local.server._attributes.read_only
 """
 
@@ -97,37 +78,25 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wandb_local.server.plugins.module_utils import _server_state as ss
 
-_ATTRIBUTES = dict(owner=dict(type="raw"), group=dict(type="raw"), mode=dict(type="raw"))
-
 
 def main():
-    file_options = dict(path=dict(type="path", required=True), content=dict(type="str", required=True),
-                        **_ATTRIBUTES)
-    # The texts of secret files are masked; their paths, owners and modes stay readable in the output.
-    secret_file_options = dict(file_options, content=dict(type="str", required=True, no_log=True))
+    checked_paths = ss.checked_paths_argument_spec()
+    # The texts of secret files are masked (no_log on the text alone: masking the whole list would mask every path
+    # and mode in the output).
+    secret_file_options = dict(checked_paths["files"]["options"], content=dict(type="str", required=True, no_log=True))
     module = AnsibleModule(
         argument_spec=dict(
-            directories=dict(type="list", elements="dict", default=[],
-                             options=dict(path=dict(type="path", required=True), **_ATTRIBUTES)),
-            files=dict(type="list", elements="dict", default=[], options=file_options),
-            # no_log on the texts alone (secret_file_options): masking the whole list would mask every path and mode.
             secret_files=dict(type="list", elements="dict", default=[], options=secret_file_options, no_log=False),
             probe=dict(type="list", elements="path", default=[]),
+            **checked_paths
         ),
         supports_check_mode=True,
     )
     p = module.params
-    for item in p["directories"] + p["files"] + p["secret_files"]:
-        try:
-            ss.octal_mode(item["mode"])
-        except ValueError:
-            module.fail_json(msg="files_state: mode %r of %s is not an octal mode such as '0700'"
-                             % (item["mode"], item["path"]))
-    drift = []
-    for item in p["directories"]:
-        drift += ss.check_directory(item["path"], item["owner"], item["group"], item["mode"])
-    for item in p["files"] + p["secret_files"]:
-        drift += ss.check_file(item["path"], item["content"], item["owner"], item["group"], item["mode"])
+    bad = ss.bad_mode(p["directories"] + p["files"] + p["secret_files"])
+    if bad:
+        module.fail_json(msg="files_state: mode %r of %s is not an octal mode such as '0700'" % bad)
+    drift = ss.check_paths(p["directories"], p["files"] + p["secret_files"])
     exists = dict((path, os.path.exists(path)) for path in p["probe"])
     module.exit_json(changed=False, in_sync=not drift, drift=drift, exists=exists)
 

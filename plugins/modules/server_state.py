@@ -73,27 +73,6 @@ options:
     description: The variable of the env file that carries the admin key.
     type: str
     default: GLOBAL_ADMIN_API_KEY
-  directories:
-    description: Directories that must exist with this owner, group and mode (unset ones are not compared).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path: {description: The directory., type: path, required: true}
-      owner: {description: User name or uid., type: raw}
-      group: {description: Group name or gid., type: raw}
-      mode: {description: Octal mode such as V(0700)., type: raw}
-  files:
-    description: Files that must hold exactly this content, with this owner, group and mode.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path: {description: The file., type: path, required: true}
-      content: {description: Its text., type: str, required: true}
-      owner: {description: User name or uid., type: raw}
-      group: {description: Group name or gid., type: raw}
-      mode: {description: Octal mode such as V(0644)., type: raw}
   unlisted:
     description: Regular files of C(directory) matching C(pattern) that O(files) does not list are drift (the role
       removes them).
@@ -115,6 +94,8 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - wandb_local.server._checked_paths
 requirements:
   - docker (the Python Docker SDK) on the managed host
 notes:
@@ -198,12 +179,7 @@ def main():
             admin_key_file=dict(type="path", no_log=False),
             admin_key=dict(type="str", default="", no_log=True),
             admin_key_variable=dict(type="str", default="GLOBAL_ADMIN_API_KEY", no_log=False),
-            directories=dict(type="list", elements="dict", default=[], options=dict(
-                path=dict(type="path", required=True), owner=dict(type="raw"), group=dict(type="raw"),
-                mode=dict(type="raw"))),
-            files=dict(type="list", elements="dict", default=[], options=dict(
-                path=dict(type="path", required=True), content=dict(type="str", required=True),
-                owner=dict(type="raw"), group=dict(type="raw"), mode=dict(type="raw"))),
+            **ss.checked_paths_argument_spec(),
             unlisted=dict(type="list", elements="dict", default=[], options=dict(
                 directory=dict(type="path", required=True), pattern=dict(type="str", required=True))),
             health_url=dict(type="str"),
@@ -219,12 +195,9 @@ def main():
         if not container.get(key):
             module.fail_json(msg="server_state: container must give %s (the container definition of the "
                                  "wandb_server role)" % key)
-    for item in p["directories"] + p["files"]:
-        try:
-            ss.octal_mode(item["mode"])
-        except ValueError:
-            module.fail_json(msg="server_state: mode %r of %s is not an octal mode such as '0700'"
-                             % (item["mode"], item["path"]))
+    bad = ss.bad_mode(p["directories"] + p["files"])
+    if bad:
+        module.fail_json(msg="server_state: mode %r of %s is not an octal mode such as '0700'" % bad)
 
     if p["state"] == "recorded":
         _api, attrs = wc.connect(module, container.get("docker_host") or None, container["name"])
@@ -239,11 +212,7 @@ def main():
                              exception=traceback.format_exc())
         module.exit_json(changed=changed, in_sync=True, drift=[], container=None, image=None)
 
-    drift = list(p["drift"])
-    for item in p["directories"]:
-        drift += ss.check_directory(item["path"], item["owner"], item["group"], item["mode"])
-    for item in p["files"]:
-        drift += ss.check_file(item["path"], item["content"], item["owner"], item["group"], item["mode"])
+    drift = list(p["drift"]) + ss.check_paths(p["directories"], p["files"])
     for item in p["unlisted"]:
         drift += ss.check_unlisted(item["directory"], item["pattern"], [f["path"] for f in p["files"]])
 
