@@ -10,7 +10,10 @@ file to the running container).
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
+import sys
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -61,6 +64,24 @@ def inspect(api, name):
         return api.inspect_container(name)
     except NotFound:
         return None
+
+
+def socket_exists(path):
+    """Whether ``path`` is a Unix socket (the Docker Engine's, when it runs)."""
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def docker_missing(socket):
+    """What this host lacks to run a container through the SDK, in a sentence (empty when nothing): the Docker SDK
+    in this interpreter, or an engine socket at ``socket`` (not looked for when empty)."""
+    if not HAS_DOCKER:
+        return "the Python Docker SDK cannot be imported by %s" % sys.executable
+    if socket and not socket_exists(socket):
+        return "no Docker Engine socket at %s" % socket
+    return ""
 
 
 def require_docker(module):

@@ -94,6 +94,15 @@ options:
     type: list
     elements: str
     default: []
+  docker_socket:
+    description:
+      - The Docker Engine's socket on the host. When given, this check also answers the docker_host role's
+        questions (is there an engine socket, can this interpreter import the Docker SDK): when either is missing,
+        the result says so in RV(docker_missing), with O(state=checked) C(in_sync=false) and no container or image,
+        instead of failing. site.yml lets this run stand in for the role's own check on a host that needs nothing
+        else of it, and includes the role only when something is missing.
+      - An empty string looks for the SDK only (an engine reached over C(tcp://) or C(ssh://)).
+    type: path
 extends_documentation_fragment:
   - wandb_local.server._checked_paths
 requirements:
@@ -143,6 +152,11 @@ image:
   description: The image O(container) names (C(image)) and its id on the host (null when it is not there).
   returned: always
   type: dict
+docker_missing:
+  description: With O(docker_socket), what is missing to run the server (empty when nothing is).
+  returned: always
+  type: str
+  sample: "no Docker Engine socket at /var/run/docker.sock"
 """
 
 import traceback
@@ -185,12 +199,19 @@ def main():
             health_url=dict(type="str"),
             health_timeout=dict(type="float", default=5),
             drift=dict(type="list", elements="str", default=[]),
+            docker_socket=dict(type="path"),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    wc.require_docker(module)
     container = p["container"]
+    missing = wc.docker_missing(p["docker_socket"]) if p["docker_socket"] is not None else ""
+    if missing and p["state"] == "checked":
+        module.exit_json(changed=False, in_sync=False, drift=[missing], docker_missing=missing,
+                         container=dict(name=container.get("name"), id=None, running=False, image=None,
+                                        image_id=None),
+                         image=dict(name=container.get("image"), id=None))
+    wc.require_docker(module)
     for key in ("name", "image"):
         if not container.get(key):
             module.fail_json(msg="server_state: container must give %s (the container definition of the "
@@ -210,7 +231,7 @@ def main():
         except (IOError, OSError, UnicodeDecodeError) as exc:
             module.fail_json(msg="server_state: cannot record the converge in %s: %s" % (p["state_file"], exc),
                              exception=traceback.format_exc())
-        module.exit_json(changed=changed, in_sync=True, drift=[], container=None, image=None)
+        module.exit_json(changed=changed, in_sync=True, drift=[], container=None, image=None, docker_missing="")
 
     drift = list(p["drift"]) + ss.check_paths(p["directories"], p["files"])
     for item in p["unlisted"]:
@@ -238,7 +259,7 @@ def main():
     drift += ss.check_state(state, problem, container, env_text)
     if not drift and p["health_url"]:
         drift += ss.check_ready(p["health_url"], p["health_timeout"])
-    module.exit_json(changed=False, in_sync=not drift, drift=drift, container=before, image=image)
+    module.exit_json(changed=False, in_sync=not drift, drift=drift, container=before, image=image, docker_missing="")
 
 
 if __name__ == "__main__":

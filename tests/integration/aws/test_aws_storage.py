@@ -330,3 +330,41 @@ def test_role_preflight_rejects_invalid_bucket_name_naming_the_variable(moto_end
     assert rc != 0
     assert "storage_bucket must be a valid S3 bucket name" in out
     assert not boto("sqs").list_queues(QueueNamePrefix="wandb-bad-events").get("QueueUrls")
+
+
+def _adhoc_aws_storage(moto_endpoint, bucket, *options):
+    proc = subprocess.run(
+        [playbooks.ansible_tool("ansible"), "localhost", "-i", "localhost,", "-c", "local", "-vvv",
+         "-e", "ansible_python_interpreter=%s" % sys.executable, "-m", "wandb_local.server.aws_storage",
+         "-a", "bucket=%s queue=%s-events origins=%s endpoint_url=%s region=us-east-1" % (bucket, bucket, HOST,
+                                                                                         moto_endpoint)]
+        + list(options), cwd=str(playbooks.REPO), env=playbooks.ansible_env(), capture_output=True, text=True,
+        timeout=120, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    result = json.loads(out[out.index("=> {") + 3:].split("\n}\n", 1)[0] + "\n}")
+    return out, result
+
+
+def test_in_process_on_the_controller_and_as_a_module_do_the_same(moto_endpoint, boto):
+    # On the controller through the local connection aws_storage runs inside Ansible's Python (its action plugin,
+    # plugin_utils/_in_process.py); wandb_local_in_process=false runs it as a module. Same steps, same result.
+    out, made = _adhoc_aws_storage(moto_endpoint, "wandb-inproc-files")
+    assert "> EXEC " not in out and made["changed"] is True
+    assert "wandb-inproc-files" in [b["Name"] for b in boto("s3").list_buckets()["Buckets"]]
+    out, again = _adhoc_aws_storage(moto_endpoint, "wandb-inproc-files", "-e", "wandb_local_in_process=false")
+    assert "> EXEC " in out and again["changed"] is False
+    out, inproc_again = _adhoc_aws_storage(moto_endpoint, "wandb-inproc-files")
+    assert "> EXEC " not in out
+    assert inproc_again == again
+    # Check mode in-process: predicted, nothing made.
+    out, predicted = _adhoc_aws_storage(moto_endpoint, "wandb-inproc-check", "--check")
+    assert "> EXEC " not in out and predicted["changed"] is True
+    assert "wandb-inproc-check" not in [b["Name"] for b in boto("s3").list_buckets()["Buckets"]]
+    # A failure in-process fails the task with the module's own message.
+    proc = subprocess.run(
+        [playbooks.ansible_tool("ansible"), "localhost", "-i", "localhost,", "-c", "local",
+         "-m", "wandb_local.server.aws_storage", "-a", "bucket=Bad_Name queue=q endpoint_url=%s" % moto_endpoint],
+        cwd=str(playbooks.REPO), env=playbooks.ansible_env(), capture_output=True, text=True, timeout=120,
+        check=False)
+    assert proc.returncode != 0 and "FAILED" in proc.stdout and "Bad_Name" in proc.stdout, proc.stdout[-2000:]

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 import urllib.request
 
 import pytest
@@ -166,3 +167,24 @@ def test_check_mode_predicts_without_changing_anything(instance, docker_client, 
     converged = playbook(SITE, extra, "--check", "--diff")
     assert converged.returncode == 0
     assert recap(converged.stdout)["changed"] == 0
+
+
+def test_a_host_without_the_docker_sdk_is_found_by_the_servers_check_and_docker_host_says_what_to_fix(
+        instance, docker_client, tmp_path, playbook):
+    # site.yml lets the server's state check look for the engine and the SDK (one module run on a ready host); an
+    # interpreter without the SDK must still reach the docker_host role, which says what to fix before any container.
+    python = tmp_path / "bare" / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True, timeout=120)
+    result = playbook(SITE, dict(instance.vars, ansible_python_interpreter=str(python)))
+    assert result.returncode != 0
+    assert "Prepare the Docker host (the Python Docker SDK cannot be imported by %s)" % python in result.stdout
+    assert "cannot import the Python Docker SDK" in result.stdout and "is not the system Python" in result.stdout
+    assert not docker_client.containers.list(all=True, filters={"name": instance.name})
+
+
+def test_a_ready_host_costs_one_module_run_for_the_engine_and_the_server(instance, playbook):
+    assert playbook(SITE, instance.vars).returncode == 0
+    again = playbook(SITE, instance.vars, "-v")
+    assert recap(again.stdout)["changed"] == 0
+    assert "Look for a running Docker Engine" not in again.stdout  # docker_host's own check: not needed
+    assert "Check whether the server is exactly as wanted" in again.stdout

@@ -273,3 +273,24 @@ def test_check_ready_against_a_server():
     finally:
         httpd.shutdown()
         Ready.status = 200
+
+
+def test_docker_socket_reports_a_missing_engine_or_sdk_instead_of_failing(run_module, synced, tmp_path, monkeypatch):
+    # site.yml lets this check stand in for docker_host's: what is missing is said, nothing else is read.
+    socket_path = tmp_path / "docker.sock"
+    result = check(run_module, synced, docker_socket=str(socket_path))
+    assert not result["in_sync"] and result["docker_missing"] == "no Docker Engine socket at %s" % socket_path
+    assert result["drift"] == [result["docker_missing"]]
+    assert result["container"]["id"] is None and result["image"]["id"] is None
+    monkeypatch.setattr(wc, "socket_exists", lambda path: path == str(socket_path))
+    assert check(run_module, synced, docker_socket=str(socket_path))["in_sync"]
+    monkeypatch.setattr(wc, "HAS_DOCKER", False)
+    result = check(run_module, synced, docker_socket=str(socket_path))
+    assert "the Python Docker SDK cannot be imported by" in result["docker_missing"]
+    # Without the option a missing SDK fails the check as before.
+    failed = run_module(server_state, synced["args"])
+    assert failed.failed and "docker" in failed["msg"]
+    # An engine over tcp:// (docker_socket ''): only the SDK is looked for.
+    assert "Docker SDK" in check(run_module, synced, docker_socket="")["docker_missing"]
+    monkeypatch.setattr(wc, "HAS_DOCKER", True)
+    assert check(run_module, synced, docker_socket="")["in_sync"]
