@@ -97,7 +97,7 @@ options:
   docker_socket:
     description:
       - The Docker Engine's socket on the host. When given, this check also answers the docker_host role's
-        questions (is there an engine socket, can this interpreter import the Docker SDK): when either is missing,
+        questions (is there an engine socket, can this interpreter import the Docker SDK); when either is missing,
         the result says so in RV(docker_missing), with O(state=checked) C(in_sync=false) and no container or image,
         instead of failing. site.yml lets this run stand in for the role's own check on a host that needs nothing
         else of it, and includes the role only when something is missing.

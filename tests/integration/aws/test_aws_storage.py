@@ -333,12 +333,12 @@ def test_role_preflight_rejects_invalid_bucket_name_naming_the_variable(moto_end
 
 
 def _adhoc_aws_storage(moto_endpoint, bucket, *options):
+    args = "bucket=%s queue=%s-events origins=%s endpoint_url=%s region=us-east-1" % (
+        bucket, bucket, HOST, moto_endpoint)
     proc = subprocess.run(
         [playbooks.ansible_tool("ansible"), "localhost", "-i", "localhost,", "-c", "local", "-vvv",
          "-e", "ansible_python_interpreter=%s" % sys.executable, "-m", "wandb_local.server.aws_storage",
-         "-a", "bucket=%s queue=%s-events origins=%s endpoint_url=%s region=us-east-1" % (bucket, bucket, HOST,
-                                                                                         moto_endpoint)]
-        + list(options), cwd=str(playbooks.REPO), env=playbooks.ansible_env(), capture_output=True, text=True,
+         "-a", args] + list(options), cwd=str(playbooks.REPO), env=playbooks.ansible_env(), capture_output=True, text=True,
         timeout=120, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
