@@ -145,101 +145,19 @@ problems:
   sample: []
 """
 
-import socket
-import ssl
-from urllib.error import HTTPError, URLError
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.urls import Request
 
-from ansible_collections.wandb_local.server.plugins.module_utils._oidc import (
-    OIDCError,
-    discovery_url as default_discovery_url,
-    document_problems,
-    host_problems,
-    issuer_problems,
-    parse_document,
-    registration_urls,
-    summarize,
+from ansible_collections.wandb_local.server.plugins.module_utils._server_checks import (
+    oidc_discovery,
+    oidc_discovery_spec,
 )
-from ansible_collections.wandb_local.server.plugins.module_utils._custom_ca import (
-    CAError,
-    ca_certificates_argument_spec,
-    describe_tls_failure,
-    ssl_context,
-)
-
-
-def fetch(url, ca_bundle, validate_certs, timeout, ca_certificates=None):
-    try:
-        context = ssl_context(ca_bundle, ca_certificates, validate_certs)
-        response = Request().open("GET", url, headers={"Accept": "application/json"}, validate_certs=validate_certs,
-                                  ca_path=ca_bundle, timeout=timeout, follow_redirects="safe", context=context)
-        return to_text(response.read(), errors="surrogate_or_strict")
-    except CAError as exc:
-        raise OIDCError(str(exc))
-    except HTTPError as exc:
-        raise OIDCError("the provider answered HTTP %s for %s: the discovery document must be at "
-                        "$issuer/.well-known/openid-configuration; check the issuer URL" % (exc.code, url))
-    except URLError as exc:
-        reason = exc.reason
-        tls = describe_tls_failure(exc, "the identity provider at %s" % url)
-        if tls:
-            raise OIDCError(tls + (" (or give its CA with ca_bundle)" if not ca_bundle else ""))
-        raise OIDCError("cannot reach the provider at %s: %s; check the issuer URL and that this host can reach it"
-                        % (url, reason))
-    except (socket.timeout, TimeoutError):
-        raise OIDCError("the provider at %s did not answer within %ss" % (url, timeout))
-    except ssl.SSLError as exc:
-        tls = describe_tls_failure(exc, "the identity provider at %s" % url)
-        raise OIDCError(tls or "TLS with the provider at %s failed: %s; check that it speaks TLS on that port"
-                        % (url, exc))
-    except (OSError, ValueError) as exc:
-        raise OIDCError("cannot read the discovery document at %s: %s" % (url, exc))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            issuer=dict(type="str", required=True),
-            auth_method=dict(type="str", choices=["implicit", "pkce"], default="implicit"),
-            hosts=dict(type="list", elements="str", default=[]),
-            required_scopes=dict(type="list", elements="str", default=["openid", "profile", "email"]),
-            assume_pkce=dict(type="bool", default=False),
-            discovery_url=dict(type="str"),
-            ca_bundle=dict(type="path"),
-            validate_certs=dict(type="bool", default=True),
-            timeout=dict(type="int", default=10),
-            **ca_certificates_argument_spec()
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    issuer = params["issuer"]
-    method = params["auth_method"]
-    url = params["discovery_url"] or default_discovery_url(issuer)
-    callbacks, logouts = registration_urls(params["hosts"])
-    result = dict(changed=False, issuer=issuer, discovery_url=url, auth_method=method, callback_urls=callbacks,
-                  logout_urls=logouts, problems=[])
-
-    problems = host_problems(params["hosts"]) + issuer_problems(issuer, method)
-    if problems:
-        result["problems"] = problems
-        module.fail_json(msg="OIDC pre-flight failed before contacting the provider: " + "; ".join(problems),
-                         **result)
-    try:
-        doc = parse_document(fetch(url, params["ca_bundle"], params["validate_certs"], params["timeout"],
-                                   params["ca_certificates"]))
-    except OIDCError as exc:
-        result["problems"] = [str(exc)]
-        module.fail_json(msg="OIDC pre-flight failed: %s" % exc, **result)
-    result["discovery"] = summarize(doc)
-    problems = document_problems(doc, issuer, method, required_scopes=params["required_scopes"],
-                                 assume_pkce=params["assume_pkce"])
-    if problems:
-        result["problems"] = problems
-        module.fail_json(msg="OIDC pre-flight failed: " + "; ".join(problems), **result)
+    module = AnsibleModule(argument_spec=oidc_discovery_spec(), supports_check_mode=True)
+    result, error = oidc_discovery(module.params)
+    if error:
+        module.fail_json(msg=error, **result)
     module.exit_json(**result)
 
 

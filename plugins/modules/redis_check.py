@@ -126,79 +126,19 @@ redis_version:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wandb_local.server.plugins.module_utils._redis import (
-    RedisClient,
-    RedisError,
-    parse_redis_url,
+from ansible_collections.wandb_local.server.plugins.module_utils._server_checks import (
+    REDIS_REQUIRED_ONE_OF,
+    redis_ping,
+    redis_ping_spec,
 )
-from ansible_collections.wandb_local.server.plugins.module_utils._custom_ca import ca_certificates_argument_spec
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str", no_log=True),
-            host=dict(type="str"),
-            port=dict(type="int"),
-            user=dict(type="str"),
-            password=dict(type="str", no_log=True),
-            tls=dict(type="bool", default=False),
-            db=dict(type="int", default=0),
-            ca_file=dict(type="path"),
-            validate_certs=dict(type="bool", default=True),
-            server_name=dict(type="str"),
-            timeout=dict(type="float", default=5.0),
-            **ca_certificates_argument_spec()
-        ),
-        required_one_of=[("url", "host")],
-        supports_check_mode=True,
-    )
-    params = module.params
-    if params["url"]:
-        try:
-            target = parse_redis_url(params["url"])
-        except ValueError as exc:
-            module.fail_json(msg="url: %s" % exc)
-        # explicit credentials win over missing ones in the URL
-        if target["user"] is None and params["user"]:
-            target["user"] = params["user"]
-        if target["password"] is None and params["password"]:
-            target["password"] = params["password"]
-        if params["tls"]:
-            target["tls"] = True
-        if not target["db"]:
-            target["db"] = params["db"]
-        if params["host"] and params["host"] != target["host"]:
-            if not params["server_name"]:
-                params["server_name"] = target["host"]
-            target["host"] = params["host"]
-        if params["port"]:
-            target["port"] = params["port"]
-    else:
-        target = dict(host=params["host"], port=params["port"] or 6379, user=params["user"],
-                      password=params["password"], tls=params["tls"], db=params["db"])
-    if target["password"]:
-        module.no_log_values.add(target["password"])
-    if params["ca_file"] and not target["tls"]:
-        module.fail_json(msg="ca_file is set but TLS is off: set tls=true (or tls=true in the URL) to use the CA")
-    # ca_certificates without TLS is fine: the roles pass the server's custom CAs to every check.
-
-    result = dict(changed=False, host=target["host"], port=target["port"], tls=target["tls"], user=target["user"],
-                  authenticated=bool(target["password"]), pong=False, redis_version=None)
-    client = RedisClient(target["host"], target["port"], tls=target["tls"], ca_file=params["ca_file"],
-                         validate_certs=params["validate_certs"], timeout=params["timeout"],
-                         server_name=params["server_name"], ca_certificates=params["ca_certificates"])
-    try:
-        with client:
-            if target["password"] or target["user"]:
-                client.auth(target["user"], target["password"])
-            if target["db"]:
-                client.select(target["db"])
-            client.ping()
-            result["pong"] = True
-            result["redis_version"] = client.info_server().get("redis_version")
-    except RedisError as exc:
-        module.fail_json(msg=str(exc), **result)
+    module = AnsibleModule(argument_spec=redis_ping_spec(), required_one_of=REDIS_REQUIRED_ONE_OF,
+                           supports_check_mode=True)
+    result, error = redis_ping(module.params, module.no_log_values)
+    if error:
+        module.fail_json(msg=error, **result)
     module.exit_json(**result)
 
 

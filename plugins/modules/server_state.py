@@ -94,6 +94,16 @@ options:
     type: list
     elements: str
     default: []
+  checks:
+    description:
+      - Read-only checks of the integrations the server will use, run first, in this module run, each failing the
+        task with its own message before anything of the server is read. C(redis) takes the options of
+        M(wandb_local.server.redis_check) (a C(PING) with the credentials and TLS the server will use), C(oidc) those
+        of M(wandb_local.server.oidc_check) (the provider's discovery document); their secrets are masked as there.
+      - site.yml hands the redis and oidc roles' checks to this run, so that a no-change run checks every integration
+        in one module run.
+    type: dict
+    default: {}
   docker_socket:
     description:
       - The Docker Engine's socket on the host. When given, this check also answers the docker_host role's
@@ -152,6 +162,11 @@ image:
   description: The image O(container) names (C(image)) and its id on the host (null when it is not there).
   returned: always
   type: dict
+checks:
+  description: The result of each check of O(checks), as its module returns it.
+  returned: always
+  type: dict
+  sample: {redis: {pong: true, redis_version: "7.0.15", tls: false, authenticated: true}}
 docker_missing:
   description: With O(docker_socket), what is missing to run the server (empty when nothing is).
   returned: always
@@ -163,6 +178,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wandb_local.server.plugins.module_utils import _env_file
+from ansible_collections.wandb_local.server.plugins.module_utils import _server_checks as sc
 from ansible_collections.wandb_local.server.plugins.module_utils import _server_state as ss
 from ansible_collections.wandb_local.server.plugins.module_utils import _wandb_container as wc
 
@@ -200,14 +216,17 @@ def main():
             health_timeout=dict(type="float", default=5),
             drift=dict(type="list", elements="str", default=[]),
             docker_socket=dict(type="path"),
+            # Each check's options are validated by its own module's spec (_server_checks.run_checks).
+            checks=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
     p = module.params
     container = p["container"]
+    checks = sc.run_checks(module, p["checks"]) if p["checks"] and p["state"] == "checked" else {}
     missing = wc.docker_missing(p["docker_socket"]) if p["docker_socket"] is not None else ""
     if missing and p["state"] == "checked":
-        module.exit_json(changed=False, in_sync=False, drift=[missing], docker_missing=missing,
+        module.exit_json(changed=False, in_sync=False, drift=[missing], docker_missing=missing, checks=checks,
                          container=dict(name=container.get("name"), id=None, running=False, image=None,
                                         image_id=None),
                          image=dict(name=container.get("image"), id=None))
@@ -231,7 +250,8 @@ def main():
         except (IOError, OSError, UnicodeDecodeError) as exc:
             module.fail_json(msg="server_state: cannot record the converge in %s: %s" % (p["state_file"], exc),
                              exception=traceback.format_exc())
-        module.exit_json(changed=changed, in_sync=True, drift=[], container=None, image=None, docker_missing="")
+        module.exit_json(changed=changed, in_sync=True, drift=[], container=None, image=None, docker_missing="",
+                         checks=checks)
 
     drift = list(p["drift"]) + ss.check_paths(p["directories"], p["files"])
     for item in p["unlisted"]:
@@ -259,7 +279,8 @@ def main():
     drift += ss.check_state(state, problem, container, env_text)
     if not drift and p["health_url"]:
         drift += ss.check_ready(p["health_url"], p["health_timeout"])
-    module.exit_json(changed=False, in_sync=not drift, drift=drift, container=before, image=image, docker_missing="")
+    module.exit_json(changed=False, in_sync=not drift, drift=drift, container=before, image=image, docker_missing="",
+                     checks=checks)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ import stat
 import subprocess
 import sys
 import urllib.request
+import uuid
 
 import pytest
 
 from support.playbooks import REPO, recap, strategy_env
+from support.procs import BackgroundProcess, free_port
 
 SITE = REPO / "playbooks" / "site.yml"
 SECRETS = {
@@ -188,3 +190,39 @@ def test_a_ready_host_costs_one_module_run_for_the_engine_and_the_server(instanc
     assert recap(again.stdout)["changed"] == 0
     assert "Look for a running Docker Engine" not in again.stdout  # docker_host's own check: not needed
     assert "Check whether the server is exactly as wanted" in again.stdout
+
+
+def test_redis_is_pinged_by_the_servers_own_check_before_anything_of_it_changes(
+        instance, docker_client, tmp_path, playbook):
+    # site.yml hands the redis role's PING to the server's state check (redis_check_by_server): still before the
+    # server is touched, with the same message, and no module run of its own on a no-change run.
+    port, password = free_port(), "Redis-" + uuid.uuid4().hex
+    conf = tmp_path / "redis.conf"
+    conf.write_text('bind 127.0.0.1\nport %d\nsave ""\nappendonly no\ndir %s\nrequirepass "%s"\n'
+                    % (port, tmp_path, password))
+    conf.chmod(0o600)
+    redis = BackgroundProcess(["redis-server", conf], tmp_path / "redis.log", seconds=600, ready_ports=(port,))
+    redis.start()
+    try:
+        redis.wait_ready(20)
+        extra = dict(instance.vars, redis_host="127.0.0.1", redis_port=port, redis_password="Wrong-" + password)
+        refused = playbook(SITE, extra)
+        assert refused.returncode != 0
+        failed_task = refused.stdout.rsplit("TASK [", 1)[1].split("]", 1)[0]
+        assert "Check whether the server is exactly as wanted" in failed_task, refused.stdout[-3000:]
+        assert "refused the password for the default user (WRONGPASS)" in refused.stdout
+        assert password not in refused.stdout
+        assert not instance.config_dir.exists()
+        assert not docker_client.containers.list(all=True, filters={"name": instance.name})
+
+        extra["redis_password"] = password
+        first = playbook(SITE, extra)
+        assert first.returncode == 0, first.stdout[-4000:]
+        assert container_env(docker_client, instance.name)["REDIS"] == "redis://:%s@127.0.0.1:%d" % (password, port)
+        again = playbook(SITE, extra)
+        assert again.returncode == 0 and recap(again.stdout)["changed"] == 0, again.stdout[-4000:]
+        ping = again.stdout.split("PING Redis with the credentials", 1)[1].split("TASK [", 1)[0]
+        assert "skipping:" in ping and "ok:" not in ping
+        assert password not in first.stdout + again.stdout
+    finally:
+        redis.stop()

@@ -155,7 +155,7 @@ def test_the_filter_is_the_module_rule():
 
 
 def test_the_module_checks_offline_with_the_same_function():
-    import ansible_collections.wandb_local.server.plugins.modules.oidc_check as module
+    import ansible_collections.wandb_local.server.plugins.module_utils._server_checks as module
     assert module.issuer_problems is issuer_problems
 
 
