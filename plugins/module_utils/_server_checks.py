@@ -186,8 +186,9 @@ def oidc_discovery(params):
 
 # ---- several of them in one module run (server_state's `checks`) ---------------------------------------------------
 CHECKS = {
-    "redis": (redis_ping_spec, REDIS_REQUIRED_ONE_OF, lambda params, no_log: redis_ping(params, no_log)),
-    "oidc": (oidc_discovery_spec, [], lambda params, no_log: oidc_discovery(params)),
+    "redis": (redis_ping_spec, REDIS_REQUIRED_ONE_OF, redis_ping),
+    # The discovery has no secret of its own to add to no_log_values.
+    "oidc": (oidc_discovery_spec, [], lambda params, _no_log: oidc_discovery(params)),
 }
 
 

@@ -294,3 +294,19 @@ def test_docker_socket_reports_a_missing_engine_or_sdk_instead_of_failing(run_mo
     assert "Docker SDK" in check(run_module, synced, docker_socket="")["docker_missing"]
     monkeypatch.setattr(wc, "HAS_DOCKER", True)
     assert check(run_module, synced, docker_socket="")["in_sync"]
+
+
+def test_checks_run_first_fail_with_their_own_message_and_mask_their_secrets(run_module, synced):
+    # site.yml hands the redis and oidc roles' checks to this run (server_state's `checks`).
+    from support.procs import free_port
+    url = "redis://:Pa55-In-Url@127.0.0.1:%d" % free_port()
+    failed = run_module(server_state, dict(synced["args"], checks={"redis": {"url": url, "timeout": 2}}))
+    assert failed.failed and "127.0.0.1" in failed["msg"]
+    assert "Pa55-In-Url" not in json.dumps(failed) and url not in json.dumps(failed)
+    refused = run_module(server_state, dict(synced["args"], checks={"redis": {"timeout": 2}}))
+    assert refused.failed and refused["msg"].startswith("checks.redis: ") and "url, host" in refused["msg"]
+    unknown = run_module(server_state, dict(synced["args"], checks={"ldap": {}}))
+    assert unknown.failed and "unknown check(s) ldap" in unknown["msg"]
+    bad_issuer = run_module(server_state, dict(synced["args"], checks={"oidc": {"issuer": "not a url"}}))
+    assert bad_issuer.failed and "OIDC pre-flight failed before contacting the provider" in bad_issuer["msg"]
+    assert check(run_module, synced, checks={})["in_sync"]
