@@ -35,9 +35,11 @@ SITE = REPO / "playbooks" / "site.yml"
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "AKIAWANDBLOCALBENCH1", "AWS_SECRET_ACCESS_KEY": "wandbBenchFakeSecretKey0123456789abcd",
            "AWS_DEFAULT_REGION": "us-east-1"}
 PLAYBOOK_TIMEOUT = 1800
-# Every module run of the bench goes through this interpreter wrapper, which records its CPU seconds (the split of a
-# run's CPU into controller process, workers and module processes: playbook()).
-MODULE_PYTHON = str(BENCH / "module_python")
+# The Python of every host of the bench, as in the collection's own inventory (inventory/hosts.yml): Ansible's own.
+# Module processes record their CPU seconds through bench/module_times/sitecustomize.py (the split of a run's CPU into
+# controller process, workers and module processes: playbook()).
+HOST_PYTHON = "{{ ansible_playbook_python }}"
+MODULE_TIMES = BENCH / "module_times"
 # The integrations a bench instance can have (Stack.group_vars).
 ALL_PARTS = ("aws", "redis", "oidc", "slack")
 EMULATOR_SECONDS = 4 * 3600
@@ -120,7 +122,7 @@ class Stack:
         (aws: AWS storage on moto, redis, oidc, slack)."""
         group = {
             "ansible_connection": "local",
-            "ansible_python_interpreter": MODULE_PYTHON,
+            "ansible_python_interpreter": HOST_PYTHON,
             "wandb_server_image": STANDIN_IMAGE, "wandb_server_image_tag": self.image_tag,
             "wandb_server_backup_dir": str(self.workdir / "backups"),
             "wandb_server_image_pull": "never", "wandb_server_bind_address": "127.0.0.1",
@@ -154,7 +156,7 @@ class Stack:
         path = self.workdir / ("inventory-%s.json" % label)
         # localhost itself (where the storage role's API calls run, storage_api_host) with the same interpreter.
         path.write_text(json.dumps({"all": {
-            "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": MODULE_PYTHON}},
+            "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": HOST_PYTHON}},
             "children": {"wandb_servers": {"hosts": hosts, "vars": self.group_vars(parts)}}}}, indent=1))
         path.chmod(0o600)
         return Fleet(self, path, hosts)
@@ -203,7 +205,7 @@ def playbook(playbook_path, inventory, *options, forks: int | None = None, env: 
              expect_changed: bool | None = None) -> dict:
     """Time one ansible-playbook run: {'seconds' (wall), 'cpu' (user+system seconds of ansible-playbook and every
     process it waited for: forks, modules), 'split' (that CPU as 'controller': the ansible-playbook process itself,
-    'modules': the module processes (bench/module_python, 'module_runs' of them), 'workers': the rest, i.e. the
+    'modules': the module processes (bench/module_times, 'module_runs' of them), 'workers': the rest, i.e. the
     forked workers (task execution, templating, connection) and their shells), 'recap' (summed over hosts),
     'output'}. Raises RunFailed on a failed run; with expect_changed=False, warns about a run that changed something
     (a no-change run must be one)."""
@@ -217,7 +219,9 @@ def playbook(playbook_path, inventory, *options, forks: int | None = None, env: 
         callbacks = ",".join(filter(None, [env.pop("ANSIBLE_CALLBACKS_ENABLED", ""), "wandb_bench_cpu"]))
         run_env = ansible_env(dict(AWS_ENV, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACKS_ENABLED=callbacks,
                                    ANSIBLE_CALLBACK_PLUGINS=str(BENCH / "callback_plugins"),
-                                   BENCH_PYTHON=sys.executable, BENCH_MODULE_TIMES=str(module_times),
+                                   PYTHONPATH=os.pathsep.join(filter(None, [str(MODULE_TIMES),
+                                                                            os.environ.get("PYTHONPATH")])),
+                                   BENCH_MODULE_TIMES=str(module_times),
                                    BENCH_CONTROLLER_TIMES=str(controller_times), **env))
         run_env.pop("AWS_PROFILE", None)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

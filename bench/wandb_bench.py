@@ -45,7 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # pylint: disable=wrong-import-position  # the bench's own module, next to this file
-from bench_stack import ALL_PARTS, BENCH, MODULE_PYTHON, SITE, RunFailed, Stack, playbook  # noqa: E402
+from bench_stack import ALL_PARTS, BENCH, HOST_PYTHON, SITE, RunFailed, Stack, playbook  # noqa: E402
 from support.playbooks import strategy_env  # noqa: E402  # tests/support, on the path bench_stack sets
 
 PING = BENCH / "playbooks" / "ping.yml"
@@ -252,7 +252,7 @@ class Bench:
                 names = "%saws%d-%d" % (self.stack.prefix, number, index)
                 extra = ["-e", json.dumps(dict(extra_vars, bench_bucket=names, bench_queue=names,
                                                bench_endpoint_url=self.stack.moto_url,
-                                               ansible_python_interpreter=MODULE_PYTHON))]
+                                               ansible_python_interpreter=HOST_PYTHON))]
                 for phase, expect_changed in (("first run", None), ("no-change run", False)):
                     calls = self.stack.moto_requests()
                     run = playbook(path, "localhost,", *extra, expect_changed=expect_changed)

@@ -20,6 +20,7 @@ import contextlib
 import importlib
 import io
 import json
+import sys
 
 from ansible.module_utils import basic
 from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -36,12 +37,15 @@ SWITCH = "wandb_local_in_process"
 class InProcessModuleAction(ActionBase):
     """Action plugin of a module (`MODULE`: its import path) that runs it in-process when it can (see above).
 
-    `SDK_READY`: whether the module's SDK imported in this Python (the subclass imports it at the top of its file)."""
+    `SDK_READY`: whether the module's SDK imported in this Python (the subclass imports it at the top of its file).
+    `SAME_PYTHON`: run in-process only when the host's Python is this very one (ansible_python_interpreter is
+    ansible_playbook_python), for a module whose result describes the Python that later modules of the host use."""
 
     _supports_check_mode = True
     _supports_async = True
     MODULE = ""
     SDK_READY = False
+    SAME_PYTHON = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -58,6 +62,8 @@ class InProcessModuleAction(ActionBase):
     def _runs_in_process(self, task_vars):
         """True where a module run would be this Python's machine and user anyway."""
         if not self.SDK_READY or not boolean(task_vars.get(SWITCH, True), strict=False):
+            return False
+        if self.SAME_PYTHON and self._templar.template(task_vars.get("ansible_python_interpreter")) != sys.executable:
             return False
         return (self._connection.transport in LOCAL_CONNECTIONS
                 and not self._play_context.become

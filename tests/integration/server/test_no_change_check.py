@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import tarfile
 import uuid
@@ -187,4 +188,33 @@ def test_ready_failing_is_not_hidden(server, docker_client):
         box.exec_run(["rm", "-f", "/vol/standin-hang-paths"])
         box.restart(timeout=5)
     # The failed run changed nothing: the record still holds, and with /ready answering the server is in sync.
+    assert_no_change(server)
+
+
+def _check_task_output(stdout):
+    """The -vvv output of the server's state check task alone."""
+    section = stdout.split("TASK [wandb_local.server.wandb_server : %s]" % CHECK, 1)[1]
+    return section.split("\nTASK [", 1)[0]
+
+
+def test_the_check_in_process_and_as_a_module_find_the_same(server):
+    """The host is the controller with Ansible's own Python (ansible_python_interpreter): server_state runs inside the
+    worker (plugins/action/server_state.py), with no module process; wandb_local_in_process=false runs it as a
+    module. Both find the same drift, word for word."""
+    server["env_file"].chmod(0o644)
+    try:
+        in_process = server["run"]("--check", "-vvv")
+        as_module = server["run"]("--check", "-vvv", "-e", "wandb_local_in_process=false")
+    finally:
+        server["env_file"].chmod(0o600)
+    outputs = []
+    for result in (in_process, as_module):
+        assert result.returncode == 0, result.stdout[-4000:]
+        output = _check_task_output(result.stdout)
+        assert '"in_sync": false' in output and "mode 0644, wanted 0600" in output, output[-3000:]
+        outputs.append(output)
+    assert "> EXEC " not in outputs[0]
+    assert "> EXEC " in outputs[1]
+    drift = [re.search(r'"drift": (\[.*?\])', output, re.S).group(1) for output in outputs]
+    assert drift[0] == drift[1], drift
     assert_no_change(server)
