@@ -257,7 +257,7 @@ def main():
         if module.check_mode:
             result.update(changed=True, ca_created=True, issued=True, reason="no CA yet")
             module.exit_json(**result)
-        os.makedirs(ca_dir, 0o700)
+        os.makedirs(ca_dir, 0o700, exist_ok=True)  # another instance of this docker host may make it first
     if (os.stat(ca_dir).st_mode & 0o7777) != 0o700 and not module.check_mode:
         os.chmod(ca_dir, 0o700)
         result["changed"] = True
@@ -301,7 +301,7 @@ def main():
         if p["public_ca_file"]:
             parent = os.path.dirname(p["public_ca_file"])
             if parent and not os.path.isdir(parent) and not module.check_mode:
-                os.makedirs(parent, 0o755)
+                os.makedirs(parent, 0o755, exist_ok=True)
             result["changed"] |= ensure_file(module, p["public_ca_file"], _x509.cert_pem(ca_cert), 0o644)
 
         reason = _x509.leaf_renewal_reason(read_text(p["cert_file"]), read_text(p["key_file"]), ca_cert, names,

@@ -4,6 +4,7 @@ storage (moto) and Slack on the stand-in server."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -131,6 +132,34 @@ def test_an_unknown_tag_fails_before_any_change_naming_the_known_ones(instance):
     assert result.returncode != 0
     assert "site.yml has no part tagged bogus" in result.stdout and "storage" in result.stdout, result.stdout[-4000:]
     assert result.recap()["changed"] == 0
+
+
+PARTS_TASK = "TASK [Prepare the Docker host, then the integrations"
+
+
+def parts_included(stdout):
+    """The roles site.yml's parts loop before the server included, in order."""
+    section = stdout.split(PARTS_TASK, 1)[1].split("\nTASK [", 1)[0]
+    return re.findall(r"included: wandb_local\.server\.(\w+) for", section)
+
+
+@pytest.mark.parametrize("options, parts", [
+    ((), ["storage", "slack"]),
+    (("--tags", "tagged"), ["storage", "slack"]),
+    (("--tags", "slack,storage"), ["storage", "slack"]),
+    (("--skip-tags", "storage"), ["slack"]),
+    (("--tags", "settings"), []),
+    # The server's own check looks for the engine and the SDK when the server runs; alone, the part runs.
+    (("--tags", "server"), []),
+    (("--tags", "docker_host"), ["docker_host"]),
+    (("--tags", "docker_host", "--skip-tags", "server"), []),
+], ids=lambda value: " ".join(value) if isinstance(value, tuple) else None)
+def test_tags_select_the_parts_as_ansible_selects_tasks(instance, options, parts):
+    """site.yml includes only the parts the inventory enables and the tags select (one looped include): what a task
+    tagged with the part's name would do under the same --tags and --skip-tags. In check mode: nothing changes."""
+    result = instance["run"]("--check", *options)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert parts_included(result.stdout) == parts, result.stdout[-4000:]
 
 
 def test_skip_tags_server_leaves_the_server_alone(instance, docker_client):

@@ -9,6 +9,8 @@ specification through its `preflight` entry point in the check block and skips t
 """
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -60,16 +62,29 @@ def test_preflight_and_main_specs_are_the_same(role):
     assert specs["preflight"]["options"] == specs["main"]["options"]
 
 
+def site_parts(name):
+    """The parts a site.yml list var names, in order (the literal list its expression starts with)."""
+    expression = load(SITE)[0]["vars"][name]
+    return ast.literal_eval(re.search(r"\[[^\]]*\]", expression).group(0))
+
+
 def test_site_validates_each_spec_once():
     includes = site_includes()
     # The check block: the server's preflight, and each integration's in a loop over the enabled ones.
     assert ("wandb_server", "preflight", True) in includes
     assert ("{{ item }}", "preflight", True) in includes
-    for role, entry, validate in includes:
-        if entry != "main":
-            continue
-        if role in CHECKED:
-            # Skipped only when the check block ran (the same flag that makes the roles skip their own rules).
-            assert validate == "{{ not (wandb_preflight_checked | default(false) | bool) }}", role
-        else:
-            assert validate is True, "%s has no preflight entry point in the check block: validate its main spec" % role
+    mains = [(role, validate) for role, entry, validate in includes if entry == "main"]
+    # Skipped only when the check block ran (the same flag that makes the roles skip their own rules); the docker
+    # host has no preflight entry point in the check block: its main spec is validated.
+    assert mains == [
+        ("{{ _wandb_part }}", "{{ _wandb_part == 'docker_host' or not (wandb_preflight_checked | bool) }}"),
+        ("wandb_server", "{{ not (wandb_preflight_checked | bool) }}"),
+        ("{{ _wandb_part }}", "{{ not (wandb_preflight_checked | bool) }}"),
+    ]
+
+
+def test_site_parts_are_the_roles_in_order():
+    before, after = site_parts("_wandb_parts_before_server"), site_parts("_wandb_parts_after_server")
+    assert before[0] == "docker_host"
+    # Every integration role is a part, once; each has its preflight in the check block.
+    assert sorted(before[1:] + after) == sorted(set(CHECKED) - {"wandb_server"})
