@@ -9,8 +9,11 @@ only the holder knows (to release it), who took it and when. A run releases its 
 a run killed outright (Ctrl-C twice, a lost controller) leaves it behind, and a lock older than ``stale_after``
 seconds is then taken over. Waiting is bounded by ``timeout``.
 
-``acquire(path, owner, timeout, stale_after, delay=1.0) -> dict``
-    The record written (its ``token`` releases the lock); raises ``LockTimeout`` naming the holder.
+``acquire(path, owner, timeout, stale_after, delay=1.0, held_token=None) -> dict``
+    The record written (its ``token`` releases the lock); raises ``LockTimeout`` naming the holder. With
+    ``held_token``, the token of a lock this run already holds (a restore that converges the server it restored):
+    while the lock is still that one, its record is returned with ``reentered`` True and nothing waits; the caller
+    that took it releases it.
 ``release(path, token) -> bool``
     Removes the lock when it is the one ``token`` took; False when it was not (taken over, or removed).
 ``holder(path) -> dict or None``
@@ -90,8 +93,13 @@ def _create(path, record):
         raise
 
 
-def acquire(path, owner, timeout, stale_after, delay=1.0):
+def acquire(path, owner, timeout, stale_after, delay=1.0, held_token=None):
     """Take the lock at ``path`` within ``timeout`` seconds; see the module docstring."""
+    if held_token:
+        current = holder(path)
+        if current and current.get("token") == held_token:
+            os.utime(path)  # held on: not stale while this run still works under it
+            return dict(current, reentered=True)
     record = dict(token=secrets.token_hex(16), owner=owner, host=socket.gethostname(),
                   since=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     deadline = time.monotonic() + max(0, timeout)

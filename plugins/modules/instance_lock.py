@@ -45,6 +45,12 @@ options:
   token:
     description: With C(state=absent), the O(token) the C(present) call returned.
     type: str
+  held_token:
+    description:
+      - With C(state=present), the token of a lock this run already holds (a restore that converges the server it
+        restored, under the same lock). While the lock is still that one it is not waited for and RV(reentered) is
+        true; the task that took it releases it. Otherwise (taken over, removed) the lock is taken as usual.
+    type: str
   timeout:
     description: Seconds to wait for a lock another run holds.
     type: int
@@ -86,6 +92,10 @@ held_by:
   description: In check mode, who holds the lock now; empty when nobody does.
   returned: always
   type: str
+reentered:
+  description: With O(held_token), whether the lock was the one held already (then release it only where it was taken).
+  returned: always
+  type: bool
 released:
   description: With C(state=absent), whether this token's lock was there and was removed.
   returned: when state is absent
@@ -106,6 +116,7 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             owner=dict(type="str", default=""),
             token=dict(type="str", no_log=False),
+            held_token=dict(type="str", no_log=False),
             timeout=dict(type="int", default=600),
             stale_after=dict(type="int", default=3600),
         ),
@@ -113,7 +124,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    result = dict(changed=False, token="", waited=0.0, took_over="", held_by="", path=p["path"])
+    result = dict(changed=False, token="", waited=0.0, took_over="", held_by="", reentered=False, path=p["path"])
     if module.check_mode:
         current = lock.holder(p["path"]) if p["state"] == "present" else None
         if current is not None and lock.stale_reason(p["path"], p["stale_after"]) is None:
@@ -129,7 +140,7 @@ def main():
         module.exit_json(**result)
     started = time.monotonic()
     try:
-        record = lock.acquire(p["path"], p["owner"], p["timeout"], p["stale_after"])
+        record = lock.acquire(p["path"], p["owner"], p["timeout"], p["stale_after"], held_token=p["held_token"])
     except lock.LockTimeout as exc:
         result["waited"] = round(time.monotonic() - started, 1)
         module.fail_json(msg=str(exc), **result)
@@ -139,7 +150,7 @@ def main():
         kept = "the env file was not written and the server container was not touched"
         module.fail_json(msg=error.message(also_kept=kept), **result)
     result.update(token=record["token"], waited=round(time.monotonic() - started, 1),
-                  took_over=record.get("took_over", ""))
+                  took_over=record.get("took_over", ""), reentered=record.get("reentered", False))
     if result["took_over"]:
         module.warn("took over a lock left behind: %s" % result["took_over"])
     module.exit_json(**result)

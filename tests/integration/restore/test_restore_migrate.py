@@ -237,6 +237,9 @@ def test_restore_onto_a_second_instance_reads_back(pair, docker_client, tmp_path
     record = json.loads(record_path.read_text())
     assert record["backup"] == backup and record["from_container"] == fleet.container_name("ra")
     assert "declares %s:0.75.0" % IMAGE in result.stdout
+    # One lock from the data's replacement to /ready: the converge reentered the restore's lock, which is released.
+    assert '"reentered": true' in result.stdout, result.stdout[-4000:]
+    assert not (Path(fleet.hosts["rb"]["wandb_server_config_dir"]) / (fleet.container_name("rb") + ".lock")).exists()
 
 
 def test_restore_from_a_bucket_on_a_host_without_a_local_copy(pair, docker_client, boto, moto_endpoint):

@@ -65,3 +65,21 @@ def test_a_lock_that_cannot_be_filled_is_not_left_behind(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         lock.acquire(path, "alice", timeout=0, stale_after=3600)
     assert not os.path.exists(path)
+
+
+def test_a_lock_held_by_this_run_is_reentered_and_released_by_its_taker(tmp_path):
+    """A restore holds the lock and converges the server under it: the converge's take returns at once (reentered)
+    and its release is skipped by the caller; the restore's release ends it. Another token still waits."""
+    path = str(tmp_path / "w.lock")
+    outer = lock.acquire(path, "alice running 'restore.yml'", timeout=0, stale_after=3600)
+    old = time.time() - 600
+    os.utime(path, (old, old))
+    inner = lock.acquire(path, "alice running 'restore.yml'", timeout=0, stale_after=3600, held_token=outer["token"])
+    assert inner["reentered"] is True and inner["token"] == outer["token"]
+    assert time.time() - os.stat(path).st_mtime < 60  # refreshed: not taken for stale while still held
+    with pytest.raises(lock.LockTimeout):
+        lock.acquire(path, "bob", timeout=0, stale_after=3600, held_token="another-runs-token")
+    assert lock.release(path, outer["token"]) and not os.path.exists(path)
+    # The held lock is gone (taken over, removed): taken anew, not reentered.
+    fresh = lock.acquire(path, "alice", timeout=0, stale_after=3600, held_token=outer["token"])
+    assert "reentered" not in fresh and fresh["token"] != outer["token"]
