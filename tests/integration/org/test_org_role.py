@@ -30,6 +30,8 @@ BUILD = REPO / "tests" / "fixtures" / "standin" / "build.sh"
 IMAGE = os.environ.get("WANDB_TEST_ORG_IMAGE", "wandb-local-test/org-standin")
 HOST = "org1"
 
+# The e-mail of the admin key's own user (the stand-in's STANDIN_ADMIN_EMAIL).
+ADMIN_EMAIL = "ops@example.com"
 USERS = [{"email": "ada@example.com", "admin": True}, {"email": "bob@example.com"},
          {"email": "carol@example.com"}, {"email": "dan@example.com"}]
 
@@ -83,7 +85,9 @@ def org(tmp_path_factory, standin_image, docker_client):  # pylint: disable=unus
     (root / "keys").mkdir(mode=0o700)
     admin_key = "local-" + secrets.token_hex(20)
     fleet = Fleet(root, [HOST], {"wandb_server_image": IMAGE, "wandb_server_image_tag": "0.74.0",
-                                 "wandb_server_admin_api_enabled": True, "wandb_server_admin_api_key": admin_key})
+                                 "wandb_server_admin_api_enabled": True, "wandb_server_admin_api_key": admin_key,
+                                 "wandb_server_extra_env": {"STANDIN_STARTUP_SECONDS": "1",
+                                                            "STANDIN_ADMIN_EMAIL": ADMIN_EMAIL}})
     deployed = Org(fleet, root, admin_key)
     try:
         # Check mode before the first deployment: no server to read yet, so it says what it would create.
@@ -175,6 +179,20 @@ def test_exclusive_removes_unlisted_members_and_service_accounts(org, tmp_path):
     assert after["teams"]["nlp"] == {"members": {"bob@example.com": "admin"}, "service_accounts": ["ci"]}, after
     assert after["teams"]["vision"]["service_accounts"] == ["ci"]
     assert "dan@example.com" in after["users"]
+
+
+def test_the_admin_keys_own_user_is_never_locked_out(org, tmp_path):
+    """Deactivating the admin key's own user, or taking its admin role, would cut this role (and any automation using
+    the key) off the admin API: refused before the first change, naming the user and the key file."""
+    before = org.read_back(tmp_path / "before")
+    result = org.run(SITE, "--tags", "org",
+                     wandb_org_users=USERS + [{"email": ADMIN_EMAIL.upper(), "active": False, "admin": False},
+                                              {"email": "erin@example.com"}])
+    assert result.returncode != 0, result.stdout[-5000:]
+    assert ("wandb_org_users sets active: false and admin: false for %s, the user of the admin API key" % ADMIN_EMAIL
+            in result.stdout), result.stdout[-5000:]
+    assert "Nothing was changed" in result.stdout and recap(result.stdout)["changed"] == 0
+    assert org.read_back(tmp_path / "after") == before  # erin was not added either
 
 
 def test_status_shows_the_version_the_server_reports(org, tmp_path):
