@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run a cloud-API module of this collection inside Ansible's own Python when it runs on the controller.
+"""Run a module of this collection inside Ansible's own Python when it runs on the controller.
 
-The storage roles call their cloud APIs from the controller (`storage_api_host: localhost`). As a module, every such
-task starts a new Python that imports ansible's module code and the cloud SDK again (boto3 alone ~0.2-0.45 CPU s) for
-a handful of API calls. As an action plugin running the same module's `main()` in the task's worker process, the SDK
+The storage roles call their cloud APIs from the controller (`storage_api_host: localhost`), and the server's state
+check (one task per no-change run) runs there for a server on the controller. As a module, every such task starts a
+new Python that imports ansible's module code and its SDK again (boto3 alone ~0.2-0.45 CPU s, the Docker SDK ~0.1)
+for a handful of API calls. As an action plugin running the same module's `main()` in the task's worker process, the SDK
 is imported once per run: the linear strategy loads an action plugin's class in the controller process before it
 forks the workers, so the SDK imported at the top of the action plugin's file is already there in every worker.
 
